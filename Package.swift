@@ -1,0 +1,60 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let settings: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
+let package = Package(
+  name: "bootbank",
+  products: [.executable(name: "bootbank", targets: ["bootbank"])],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+  ],
+  targets: [
+    // Bytes and errors shared by every parser: little-endian reads, FormatError, GUID, Finding,
+    // the ByteSource protocol and an in-memory source.
+    .target(name: "DiskFormat", swiftSettings: settings),
+    .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
+    .target(
+      name: "Checksum",
+      dependencies: ["CISAL", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+      swiftSettings: settings),
+    .target(name: "PartitionTable", dependencies: ["DiskFormat", "Checksum"], swiftSettings: settings),
+    .target(name: "FAT", dependencies: ["DiskFormat"], swiftSettings: settings),
+    .target(name: "BootConfig", swiftSettings: settings),
+    .target(
+      name: "BootBanks",
+      dependencies: ["DiskFormat", "PartitionTable", "FAT", "BootConfig", "Checksum", "CISAL", "CZlib"],
+      swiftSettings: settings),
+    .target(name: "CBlockDevice"),
+    .target(
+      name: "DiskIO",
+      dependencies: [
+        "DiskFormat", "CBlockDevice", "CBlkid", .product(name: "SystemPackage", package: "swift-system"),
+      ],
+      swiftSettings: settings + [.strictMemorySafety()]),
+    .target(
+      name: "BootBankCLI",
+      dependencies: [
+        "BootBanks", "DiskIO", "PartitionTable", "FAT", "Checksum", "BootConfig", "DiskFormat",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
+    .executableTarget(name: "bootbank", dependencies: ["BootBankCLI"], swiftSettings: settings),
+
+    .target(name: "TestSupport", dependencies: ["DiskFormat"], path: "Tests/TestSupport", swiftSettings: settings),
+    .testTarget(name: "DiskFormatTests", dependencies: ["DiskFormat", "TestSupport"], swiftSettings: settings),
+    .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"], swiftSettings: settings),
+    .testTarget(
+      name: "PartitionTableTests", dependencies: ["PartitionTable", "Checksum", "TestSupport"], swiftSettings: settings),
+    .testTarget(name: "FATTests", dependencies: ["FAT", "TestSupport"], swiftSettings: settings),
+    .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"], swiftSettings: settings),
+    .testTarget(name: "BootBanksTests", dependencies: ["BootBanks", "TestSupport"], swiftSettings: settings),
+    .testTarget(name: "DiskIOTests", dependencies: ["DiskIO", "TestSupport"], swiftSettings: settings),
+    .testTarget(
+      name: "BootBankCLITests", dependencies: ["BootBankCLI", "DiskIO", "TestSupport"], swiftSettings: settings),
+  ]
+)

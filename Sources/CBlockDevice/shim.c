@@ -1,0 +1,9 @@
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#include "CBlockDevice.h"
+const unsigned long CBlockDevice_BLKGETSIZE64 = BLKGETSIZE64;
+const unsigned long CBlockDevice_BLKSSZGET = BLKSSZGET;
+const unsigned long CBlockDevice_BLKPBSZGET = BLKPBSZGET;
+const unsigned long CBlockDevice_BLKFLSBUF = BLKFLSBUF;
+int CBlockDevice_ioctl_ptr(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }

@@ -1,0 +1,49 @@
+/// A structural problem found while decoding on-disk bytes.
+///
+/// Every error names the structure, the field, and the field's absolute byte
+/// offset in the image, so a reader can check it with `xxd -s`.
+public struct FormatError: Error, Hashable, Sendable, CustomStringConvertible {
+  public enum Kind: Hashable, Sendable {
+    case truncated(needed: Int, available: Int)
+    case badSignature(expected: UInt64, found: UInt64)
+    case outOfRange(value: UInt64, allowed: ClosedRange<UInt64>)
+    case checksumMismatch(stored: UInt32, computed: UInt32)
+    case invalid(String)
+  }
+  /// The structure being decoded, e.g. "GPT header".
+  public var structure: String
+  /// The specification's name of the field, e.g. "HeaderSize".
+  public var field: String
+  /// Absolute byte offset of the field in the image (not relative to the record).
+  public var offset: Int64
+  public var kind: Kind
+
+  public init(structure: String, field: String, offset: Int64, kind: Kind) {
+    self.structure = structure
+    self.field = field
+    self.offset = offset
+    self.kind = kind
+  }
+
+  public var description: String {
+    let at = "\(structure): \(field) at byte 0x\(String(offset, radix: 16))"
+    switch kind {
+    case .truncated(let needed, let available):
+      return "\(at) needs \(needed) bytes but only \(available) are there"
+    case .badSignature(let expected, let found):
+      return "\(at) is 0x\(String(found, radix: 16)), expected 0x\(String(expected, radix: 16))"
+    case .outOfRange(let value, let allowed):
+      return "\(at) is \(value), expected \(allowed.lowerBound)...\(allowed.upperBound)"
+    case .checksumMismatch(let stored, let computed):
+      return "\(at) stores CRC32 0x\(hex32(stored)) but the bytes give 0x\(hex32(computed))"
+    case .invalid(let why):
+      return "\(at): \(why)"
+    }
+  }
+}
+
+/// Eight lower-case hex digits.
+public func hex32(_ value: UInt32) -> String {
+  let digits = String(value, radix: 16)
+  return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}
