@@ -28,7 +28,7 @@ import SystemPackage
   public let physicalSectorSize: Int
   /// Where the logical sector size came from: "device", "option" or "default".
   public let sectorSizeSource: String
-  private let fd: FileDescriptor
+  let descriptor: FileDescriptor
 
   public var name: String { path }
 
@@ -103,11 +103,11 @@ import SystemPackage
       throw DiskIOError(.open, path: path, detail: "is neither a regular file nor a block device")
     }
     self.path = path
-    self.fd = descriptor
+    self.descriptor = descriptor
   }
 
   deinit {
-    try? fd.close()
+    try? descriptor.close()
   }
 
   /// The page size used to align mappings.
@@ -133,14 +133,14 @@ import SystemPackage
   private func mapped<R>(_ range: Range<Int64>, _ body: (Span<UInt8>) throws -> R) throws -> R {
     // The file may have shrunk since it was opened: touching a page past its end is SIGBUS.
     var info = stat()
-    if unsafe fstat(fd.rawValue, &info) == 0, Int64(info.st_size) < range.upperBound {
+    if unsafe fstat(descriptor.rawValue, &info) == 0, Int64(info.st_size) < range.upperBound {
       throw ReadError(
         source: path, offset: range.lowerBound, count: Int(range.upperBound - range.lowerBound),
         sectorSize: sectorSize, kind: .outOfRange(size: Int64(info.st_size)))
     }
     let start = range.lowerBound - range.lowerBound % Self.pageSize
     let length = Int(range.upperBound - start)
-    let address = unsafe mmap(nil, length, PROT_READ, MAP_SHARED, fd.rawValue, off_t(start))
+    let address = unsafe mmap(nil, length, PROT_READ, MAP_SHARED, descriptor.rawValue, off_t(start))
     guard let address = unsafe address, unsafe address != MAP_FAILED else {
       let err = Glibc.errno
       throw ReadError(
@@ -169,10 +169,10 @@ import SystemPackage
   }
 
   /// Fills `raw` from `offset`; returns the error instead of throwing it.
-  private func readFully(into raw: UnsafeMutableRawBufferPointer, at offset: Int64) -> ReadError? {
+  func readFully(into raw: UnsafeMutableRawBufferPointer, at offset: Int64) -> ReadError? {
     var done = 0
     while done < raw.count {
-      let n = unsafe pread(fd.rawValue, raw.baseAddress! + done, raw.count - done, off_t(offset + Int64(done)))
+      let n = unsafe pread(descriptor.rawValue, raw.baseAddress! + done, raw.count - done, off_t(offset + Int64(done)))
       if n > 0 {
         done += n
         continue
@@ -201,7 +201,7 @@ import SystemPackage
     var tries = 0
     while at < end, tries < 65536 {
       let n = unsafe sector.withUnsafeMutableBytes { raw in
-        unsafe pread(fd.rawValue, raw.baseAddress!, raw.count, off_t(at))
+        unsafe pread(descriptor.rawValue, raw.baseAddress!, raw.count, off_t(at))
       }
       if n < 0 { return at }
       at += size
