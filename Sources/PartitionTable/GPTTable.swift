@@ -50,7 +50,8 @@ public struct GPTTable: Hashable, Sendable {
     var backup: Copy?
     for lba in candidates {
       let copy = try readCopy(
-        from: source, role: .backup, lba: lba, sectorSize: sectorSize, sectors: sectors, other: primary.header)
+        from: source, role: .backup, lba: lba, sectorSize: sectorSize, sectors: sectors,
+        other: primary.partitions != nil ? primary.header : nil)  // a bad primary is no yardstick
       if copy.header != nil || backup == nil { backup = copy }
       if copy.header != nil { break }
     }
@@ -213,10 +214,10 @@ public struct GPTTable: Hashable, Sendable {
         hard: true, "FirstUsableLBA", at: h.offset(O.firstUsableLBA),
         .invalid("is \(h.firstUsableLBA), inside the MBR and primary header"))
     }
-    if h.firstUsableLBA > h.lastUsableLBA &+ 1 || h.lastUsableLBA == UInt64.max {
+    if h.firstUsableLBA > h.lastUsableLBA &+ 1 && h.lastUsableLBA < last {
       judge.field(
-        hard: true, "LastUsableLBA", at: h.offset(O.lastUsableLBA),
-        .invalid("is \(h.lastUsableLBA), before FirstUsableLBA \(h.firstUsableLBA)"))
+        hard: true, "FirstUsableLBA", at: h.offset(O.firstUsableLBA),
+        .invalid("is \(h.firstUsableLBA), after LastUsableLBA \(h.lastUsableLBA)"))
     } else if h.lastUsableLBA >= last {
       judge.field(
         hard: true, "LastUsableLBA", at: h.offset(O.lastUsableLBA),
