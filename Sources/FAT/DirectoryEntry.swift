@@ -31,7 +31,8 @@ public struct DirectoryEntry: Hashable, Sendable {
     accessed = FATTimestamp(date: slot.littleEndian(UInt16.self, at: Offset.accessDate) ?? 0)
     let writeDate = slot.littleEndian(UInt16.self, at: Offset.writeDate) ?? 0
     let writeTime = slot.littleEndian(UInt16.self, at: Offset.writeTime) ?? 0
-    modified = FATTimestamp(date: writeDate, time: writeTime)
+    // Every entry has a write time; mtools shows date 0 as 1980-00-00.
+    modified = FATTimestamp(date: writeDate, time: writeTime, zeroDate: true)
     let high = fat32 ? UInt32(slot.littleEndian(UInt16.self, at: Offset.clusterHigh) ?? 0) : 0
     firstCluster = high << 16 | UInt32(slot.littleEndian(UInt16.self, at: Offset.clusterLow) ?? 0)
     size = slot.littleEndian(UInt32.self, at: Offset.size) ?? 0

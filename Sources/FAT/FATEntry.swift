@@ -23,5 +23,5 @@ public struct FATEntry: Hashable, Sendable {
 
   public var isDirectory: Bool { attributes.contains(.directory) }
   /// True for the root directory (which has no entry of its own).
-  public var isRoot: Bool { path == "/" }
+  public var isRoot: Bool { raw == nil }
 }

@@ -22,8 +22,9 @@ public struct FATTimestamp: Hashable, Sendable, Comparable, CustomStringConverti
   ///   - date: bits 15-9 year since 1980, 8-5 month, 4-0 day.
   ///   - time: bits 15-11 hours, 10-5 minutes, 4-0 two-second units.
   ///   - tenths: DIR_CrtTimeTenth (0...199), adding whole seconds.
-  public init?(date: UInt16, time: UInt16 = 0, tenths: UInt8 = 0) {
-    guard date != 0 else { return nil }
+  ///   - zeroDate: Accept date 0 (shown by mtools as `1980-00-00`) instead of returning nil.
+  public init?(date: UInt16, time: UInt16 = 0, tenths: UInt8 = 0, zeroDate: Bool = false) {
+    guard date != 0 || zeroDate else { return nil }
     year = 1980 + Int(date >> 9)
     month = Int((date >> 5) & 0xF)
     day = Int(date & 0x1F)
@@ -41,8 +42,11 @@ public struct FATTimestamp: Hashable, Sendable, Comparable, CustomStringConverti
   /// `YYYY-MM-DD HH:MM`, as mdir shows it.
   public var minutePrecision: String { String(description.dropLast(3)) }
 
-  /// Seconds since 1970-01-01 00:00:00, reading the local time as UTC (for mtimes).
+  /// Seconds since 1970-01-01 00:00:00, reading the local time as UTC (for mtimes); a zero
+  /// month or day counts as 1.
   public var secondsSince1970: Int64 {
+    let month = max(1, min(12, self.month))
+    let day = max(1, self.day)
     // Days from civil (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
     let y = Int64(month <= 2 ? year - 1 : year)
     let era = (y >= 0 ? y : y - 399) / 400

@@ -95,8 +95,9 @@ public final class FATVolume: Sendable {
   /// (not "NO NAME", not empty), decoded as code page 850; `nil` when there is none.
   public func label() throws -> String? {
     guard let entry = try rootLabelEntry() else { return nil }
+    // blkid reports a root label of "NO NAME" as it is; only an empty one is no label.
     let text = entry.labelText
-    return text.isEmpty || text == "NO NAME" ? nil : text
+    return text.isEmpty ? nil : text
   }
 
   /// The first volume-label entry of the root directory, if any.
