@@ -27,13 +27,15 @@ struct CrossCheck: Codable {
   /// The differences between our partition list (as Linux reads the table) and libblkid's.
   static func compare(ours: [Partition], ourType: DiskLayout.TableType, sectorSize: Int, blkid: Blkid.Table?) -> [String] {
     var out: [String] = []
-    let theirType: DiskLayout.TableType =
-      switch blkid?.type {
-      case "gpt": .gpt
-      case "dos": .mbr
-      case nil: .none
-      default: .none
-      }
+    let theirType: DiskLayout.TableType
+    switch blkid?.type {
+    case "gpt": theirType = .gpt
+    case "dos": theirType = .mbr
+    case nil: theirType = .none
+    case let other?:
+      out.append("table type: libblkid reads a \(other) label, which is neither MBR nor GPT (bootbank reads \(ourType.rawValue))")
+      return out
+    }
     if theirType != ourType {
       out.append("table type: bootbank reads \(ourType.rawValue), libblkid \(blkid?.type ?? "none")")
       return out
