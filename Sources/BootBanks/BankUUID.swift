@@ -1,3 +1,5 @@
+import DiskFormat
+
 /// The 16-byte UUID a VMware FAT volume keeps in its second sector, after the magic
 /// `VMWARE FAT16    ` (`safeboot/vmfat.c`).
 ///
@@ -26,22 +28,17 @@ public struct BankUUID: Hashable, Sendable, Comparable, CustomStringConvertible 
   }
 
   /// The kernel form: 32 lower-case hex digits, byte by byte (`vmfat_uuid_to_str`).
-  public var kernelForm: String { bytes.map(Self.hex2).joined() }
+  public var kernelForm: String { hexString(bytes) }
 
   /// The `/vmfs/volumes/` form: `%08x-%08x-%04x-%012x` of the little-endian fields.
   public var volumesForm: String {
     func le(_ range: Range<Int>) -> String {
-      range.reversed().map { Self.hex2(bytes[$0]) }.joined()
+      range.reversed().map { hexByte(bytes[$0]) }.joined()
     }
-    return "\(le(0..<4))-\(le(4..<8))-\(le(8..<10))-\(bytes[10..<16].map(Self.hex2).joined())"
+    return "\(le(0..<4))-\(le(4..<8))-\(le(8..<10))-\(hexString(Array(bytes[10..<16])))"
   }
 
   public var description: String { volumesForm }
 
   public static func < (a: BankUUID, b: BankUUID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
-
-  static func hex2(_ byte: UInt8) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
-  }
 }

@@ -1,0 +1,79 @@
+import DiskFormat
+
+/// Finds the loader's candidate banks on a device: partitions of a FAT type, with the
+/// VMware FAT magic in their second sector, and their `/boot.cfg`.
+///
+/// Reading the partition table and the FAT volume belongs to `PartitionTable` and `FAT`;
+/// this takes their results (`BankSlot`s, and a closure that reads `/boot.cfg` from a
+/// partition) so that it works on any `ByteSource`.
+public enum BankDiscovery {
+  /// One partition looked at.
+  public struct Result: Hashable, Sendable {
+    /// What the replay takes.
+    public var candidate: BankCandidate
+    /// Byte offset in the partition where the UUID's magic was found (the sector size, or
+    /// 512 on 4Kn media the 6.7 installer prepared), or `nil`.
+    public var uuidOffset: Int?
+    /// Problems met while looking (unreadable sectors, magic at 512 on 4Kn media).
+    public var findings: [Finding]
+  }
+
+  /// Looks at every slot in partition-number order.
+  ///
+  /// - Parameters:
+  ///   - source: The whole device or image.
+  ///   - slots: The partition-table entries.
+  ///   - readBootConfig: Reads `/boot.cfg` from the FAT volume in a partition; returns
+  ///     `nil` when there is none. Errors are reported as findings and the partition is
+  ///     then not a bank.
+  public static func scan(
+    _ source: any ByteSource, slots: [BankSlot],
+    readBootConfig: (SourceSlice) throws -> [UInt8]?
+  ) -> [Result] {
+    var results: [Result] = []
+    for slot in slots.sorted(by: { $0.partition < $1.partition }) where slot.mayBeBank {
+      var findings: [Finding] = []
+      let slice = source.slice(slot.byteRange)
+      let (uuid, offset) = readUUID(slice, findings: &findings, partition: slot.partition)
+      var bootConfig: [UInt8]?
+      if uuid != nil {
+        do {
+          bootConfig = try readBootConfig(slice)
+        } catch {
+          findings.append(
+            .error("bootConfigUnreadable", "cannot read /boot.cfg: \(error)", partition: slot.partition, path: "/boot.cfg"))
+        }
+      }
+      results.append(
+        Result(
+          candidate: BankCandidate(partition: slot.partition, uuid: uuid, bootConfig: bootConfig), uuidOffset: offset,
+          findings: findings))
+    }
+    return results
+  }
+
+  /// The VMware FAT UUID of a partition: at the sector size (where the loader reads it),
+  /// and on 4Kn media also at byte 512 (where the 6.7 installer wrote it).
+  static func readUUID(_ slice: SourceSlice, findings: inout [Finding], partition: Int) -> (BankUUID?, Int?) {
+    var offsets = [slice.sectorSize]
+    if slice.sectorSize != 512 { offsets.append(512) }
+    for offset in offsets where Int64(offset) + 32 <= slice.byteCount {
+      do {
+        if let uuid = BankUUID(sector: try slice.read(at: Int64(offset), count: 32)) {
+          if offset != slice.sectorSize {
+            findings.append(
+              .warning(
+                "bankUUIDAt512",
+                "the VMware FAT magic is at byte 512, not at the \(slice.sectorSize)-byte second sector where current loaders read it",
+                offset: slice.baseOffset + Int64(offset), partition: partition))
+          }
+          return (uuid, offset)
+        }
+      } catch {
+        findings.append(
+          .error("sectorUnreadable", "cannot read the second sector: \(error)", offset: slice.baseOffset + Int64(offset), partition: partition))
+      }
+    }
+    return (nil, nil)
+  }
+}
