@@ -41,7 +41,8 @@ public enum BankDiscovery {
           bootConfig = try readBootConfig(slice)
         } catch {
           findings.append(
-            .error("bootConfigUnreadable", "cannot read /boot.cfg: \(error)", partition: slot.partition, path: "/boot.cfg"))
+            .error(
+              "bootConfigUnreadable", "cannot read /boot.cfg: \(error)", partition: slot.partition, path: "/boot.cfg"))
         }
       }
       results.append(
@@ -71,7 +72,9 @@ public enum BankDiscovery {
         }
       } catch {
         findings.append(
-          .error("sectorUnreadable", "cannot read the second sector: \(error)", offset: slice.baseOffset + Int64(offset), partition: partition))
+          .error(
+            "sectorUnreadable", "cannot read the second sector: \(error)", offset: slice.baseOffset + Int64(offset),
+            partition: partition))
       }
     }
     return (nil, nil)

@@ -72,7 +72,9 @@ public struct BankStatusReport: Hashable, Sendable, Codable {
     next = choice.next.map { Next(partition: $0.partition, build: $0.build) }
     rollback = choice.rollback
     // The fallback is the /altbootbank: bootable or not, so a script sees a missing way back.
-    fallback = choice.banks.first { $0.role == .altbootbank }.map { Fallback(partition: $0.partition, bootable: $0.bootable) }
+    fallback = choice.banks.first { $0.role == .altbootbank }.map {
+      Fallback(partition: $0.partition, bootable: $0.bootable)
+    }
     messages = choice.messages
   }
 }

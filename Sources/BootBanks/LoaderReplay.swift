@@ -36,7 +36,8 @@ public enum LoaderReplay {
     var counted = 0
     for candidate in candidates {
       if counted >= maximumBanks {
-        verdicts.append(verdict(candidate, .notScanned, reason: "not scanned: the loader already found \(maximumBanks) banks"))
+        verdicts.append(
+          verdict(candidate, .notScanned, reason: "not scanned: the loader already found \(maximumBanks) banks"))
         continue
       }
       let (verdict, bytes) = scan(candidate, rollback: &rollback)
@@ -108,7 +109,9 @@ public enum LoaderReplay {
   /// that reached the medium.
   static func scan(_ candidate: BankCandidate, rollback: inout Bool) -> (BankVerdict, [UInt8]?) {
     guard candidate.uuid != nil else {
-      return (verdict(candidate, .notABank(.noMagic), reason: "not a bank: no VMware FAT magic in its second sector"), nil)
+      return (
+        verdict(candidate, .notABank(.noMagic), reason: "not a bank: no VMware FAT magic in its second sector"), nil
+      )
     }
     guard let bytes = candidate.bootConfig else {
       return (verdict(candidate, .notABank(.noBootConfig), reason: "not a bank: no /boot.cfg"), nil)

@@ -55,7 +55,9 @@ public enum SyncBootConfig {
       updated = current  // a tie keeps the first scanned: the source
     } else {
       throw .noCounterValue(
-        reason: "source updated=\(current) on partition \(source): the target (partition \(target), scanned first) would win any tie; raise the source's counter first")
+        reason:
+          "source updated=\(current) on partition \(source): the target (partition \(target), scanned first) would win any tie; raise the source's counter first"
+      )
     }
     let bytes = BootConfig(bytes: sourceBytes).serialized(bootstate: Int(BankState.valid), updated: updated)
 

@@ -36,7 +36,9 @@ extension BootConfig {
       switch line.content {
       case .blank, .comment: continue
       case .noSeparator:
-        add(.warning, "lineWithoutSeparator", "'\(String(decoding: line.merged, as: UTF8.self))' has no '=': the loader ignores it", line)
+        add(
+          .warning, "lineWithoutSeparator",
+          "'\(String(decoding: line.merged, as: UTF8.self))' has no '=': the loader ignores it", line)
         continue
       case .option(let key, let value):
         let keyText = String(decoding: key, as: UTF8.self)
@@ -46,28 +48,39 @@ extension BootConfig {
           {
             let writerNote =
               known == "bootstate" ? "; the loader's writer does find it, so reader and writer disagree" : ""
-            add(.warning, "blankBeforeSeparator", "'\(keyText)=': a blank before '=' makes the loader ignore '\(known)'\(writerNote)", line)
+            add(
+              .warning, "blankBeforeSeparator",
+              "'\(keyText)=': a blank before '=' makes the loader ignore '\(known)'\(writerNote)", line)
           } else {
-            add(.warning, "unknownKey", "unknown key '\(keyText)': the loader ignores it and ESXi 6.7's image tools reject it", line)
+            add(
+              .warning, "unknownKey",
+              "unknown key '\(keyText)': the loader ignores it and ESXi 6.7's image tools reject it", line)
           }
           continue
         }
         if keyText != name {
           if keyText.lowercased() == name {
-            add(.warning, "keyCase", "key '\(keyText)' is read as '\(name)' (keys are case-insensitive); ESXi writes '\(name)'", line)
+            add(
+              .warning, "keyCase",
+              "key '\(keyText)' is read as '\(name)' (keys are case-insensitive); ESXi writes '\(name)'", line)
           } else {
             let mboot = line.option(in: LoaderOption.mboot).map { LoaderOption.mboot[$0].name }
             let also = mboot.map { $0 != name ? " (and as '\($0)' by the kernel loader)" : "" } ?? ""
             add(
               .warning, "shortenedKey",
-              "key '\(keyText)' is not a key ESXi writes; the loader reads it as '\(name)'\(also) because it prefixes that name", line)
+              "key '\(keyText)' is not a key ESXi writes; the loader reads it as '\(name)'\(also) because it prefixes that name",
+              line)
           }
         }
         if !LoaderOption.esxiWrittenKeys.contains(name) {
-          add(.warning, "keyNotWrittenByESXi", "'\(name)' is read by the loader but ESXi's image tools do not write it (6.7 rejects it)", line)
+          add(
+            .warning, "keyNotWrittenByESXi",
+            "'\(name)' is read by the loader but ESXi's image tools do not write it (6.7 rejects it)", line)
         }
         if let first = seen[name] {
-          add(.warning, "duplicateKey", "'\(name)' is set again (first on line \(first.number)); the loader takes the last one", line)
+          add(
+            .warning, "duplicateKey",
+            "'\(name)' is set again (first on line \(first.number)); the loader takes the last one", line)
         } else {
           seen[name] = line
           order.append(name)
@@ -78,7 +91,8 @@ extension BootConfig {
         } else if isInteger, LoaderCType.isNumber(value), !LoaderCType.atoi(value).exact {
           add(
             .warning, "integerOutOfRange",
-            "'\(name)=\(String(decoding: value, as: UTF8.self))' does not fit a 32-bit int: the loader reads \(LoaderCType.atoi(value).value)", line)
+            "'\(name)=\(String(decoding: value, as: UTF8.self))' does not fit a 32-bit int: the loader reads \(LoaderCType.atoi(value).value)",
+            line)
         }
       }
     }
@@ -87,7 +101,9 @@ extension BootConfig {
     let written = order.filter { LoaderOption.esxiWrittenKeys.contains($0) }
     let expected = LoaderOption.esxiWrittenKeys.filter { written.contains($0) }
     if written != expected {
-      add(.warning, "keyOrder", "keys are in the order \(written.joined(separator: ", ")); ESXi writes \(expected.joined(separator: ", "))")
+      add(
+        .warning, "keyOrder",
+        "keys are in the order \(written.joined(separator: ", ")); ESXi writes \(expected.joined(separator: ", "))")
     }
     for key in ["title", "timeout", "prefix", "kernelopt", "modules"] where seen[key] == nil {
       add(.warning, "missingKey", "no '\(key)=' line; ESXi writes one")
@@ -104,11 +120,15 @@ extension BootConfig {
 
   /// The fields the bank choice and the loader's writer depend on.
   func lintBankFields(into issues: inout [LintIssue], seen: [String: BootConfigLine]) {
-    func add(_ s: LintIssue.Severity, _ kind: String, _ message: String, _ line: BootConfigLine? = nil, offset: Int? = nil) {
+    func add(
+      _ s: LintIssue.Severity, _ kind: String, _ message: String, _ line: BootConfigLine? = nil, offset: Int? = nil
+    ) {
       issues.append(LintIssue(s, kind, message, line: line?.number, byteOffset: offset ?? line?.range.lowerBound))
     }
     if kernel == nil, mbootParse.failure == nil {
-      add(.error, "kernelMissing", "no 'kernel=' value: the loader stops with \"kernel=<FILEPATH> must be set\"", seen["kernel"])
+      add(
+        .error, "kernelMissing", "no 'kernel=' value: the loader stops with \"kernel=<FILEPATH> must be set\"",
+        seen["kernel"])
     }
     guard safebootParse.failure == nil else { return }
     let options = BankOptions(safebootParse)
@@ -122,10 +142,14 @@ extension BootConfig {
     let readerLine = safebootParse.line(setting: "bootstate").map { lines[$0] }
     let state = options.bootstate
     if readerLine == nil {
-      add(.warning, "bootstateMissing", "no 'bootstate=' line: the loader reads VALID (0), and can never mark the bank for a trial boot")
+      add(
+        .warning, "bootstateMissing",
+        "no 'bootstate=' line: the loader reads VALID (0), and can never mark the bank for a trial boot")
     } else if !(0...3).contains(state) {
       let meaning = state == 4 ? " (4: staged by esximage)" : ""
-      add(.error, "bootstateOutOfRange", "bootstate \(state)\(meaning) is not a loader state: the loader invalidates the bank", readerLine)
+      add(
+        .error, "bootstateOutOfRange",
+        "bootstate \(state)\(meaning) is not a loader state: the loader invalidates the bank", readerLine)
     }
 
     // Reader versus writer.
@@ -151,7 +175,8 @@ extension BootConfig {
     if let writerLine, let readerLine, writerLine.index != readerLine.index {
       add(
         .warning, "bootstateReaderWriterMismatch",
-        "the loader reads bootstate from line \(readerLine.number) but its writer changes line \(writerLine.number)", writerLine,
+        "the loader reads bootstate from line \(readerLine.number) but its writer changes line \(writerLine.number)",
+        writerLine,
         offset: writerView.valueOffset)
     } else if let writerLine, readerLine == nil {
       add(
@@ -161,7 +186,8 @@ extension BootConfig {
     } else if case .writable(_, let digit) = writer, readerLine != nil, Int32(digit - 0x30) != state {
       add(
         .warning, "bootstateReaderWriterMismatch",
-        "the loader reads bootstate \(state) but its writer sees the digit \(Character(Unicode.Scalar(digit)))", writerLine,
+        "the loader reads bootstate \(state) but its writer sees the digit \(Character(Unicode.Scalar(digit)))",
+        writerLine,
         offset: writerView.valueOffset)
     }
   }

@@ -67,7 +67,8 @@ public struct BootConfig: Hashable, Sendable {
   /// The kernel as a module item: its path from the bank's root.
   public var kernelItem: ModuleItem? {
     guard case .string(let name?) = mbootParse["kernel"] else { return nil }
-    return ModuleItem(name: String(decoding: name, as: UTF8.self), arguments: nil, path: ModuleItem.resolve(name, prefix: prefixBytes))
+    return ModuleItem(
+      name: String(decoding: name, as: UTF8.self), arguments: nil, path: ModuleItem.resolve(name, prefix: prefixBytes))
   }
 
   /// `modules=` split into items, with `prefix=` applied.

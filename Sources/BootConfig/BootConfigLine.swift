@@ -72,7 +72,8 @@ public struct BootConfigLine: Hashable, Sendable {
     while start < bytes.count {
       let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n"))
       let end = newline ?? bytes.count
-      lines.append(BootConfigLine(index: lines.count, range: start..<end, hasNewline: newline != nil, raw: bytes[start..<end]))
+      lines.append(
+        BootConfigLine(index: lines.count, range: start..<end, hasNewline: newline != nil, raw: bytes[start..<end]))
       start = end + (newline != nil ? 1 : 0)
     }
     return lines

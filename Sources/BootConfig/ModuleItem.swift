@@ -75,7 +75,8 @@ public struct ModuleItem: Hashable, Sendable {
   /// from the bank's root.
   static func resolve(_ name: [UInt8], prefix: [UInt8]?) -> String {
     var path = name[...].drop(while: LoaderCType.isSpace)
-    let isAbsolute = path.first == UInt8(ascii: "/") || path.first == UInt8(ascii: "\\")
+    let isAbsolute =
+      path.first == UInt8(ascii: "/") || path.first == UInt8(ascii: "\\")
       || find(Array("://".utf8), in: Array(path), from: 0) != nil
     var joined: [UInt8]
     if !isAbsolute, let root = prefix?.drop(while: LoaderCType.isSpace), !root.isEmpty {

@@ -32,7 +32,8 @@ struct BankDiscoveryTests {
       Self.slot(7, .gpt(GUID("9D275380-40AD-11DB-BF97-000C2911D1B8") ?? .zero), sectorSize: 512),
     ]
     let results = BankDiscovery.scan(source, slots: slots) { slice in
-      slice.baseOffset == 512 * 64 ? nil : Array(Fixture.bootCfg(updated: slice.baseOffset == 512 * 64 * 5 ? "2" : "1").utf8)
+      slice.baseOffset == 512 * 64
+        ? nil : Array(Fixture.bootCfg(updated: slice.baseOffset == 512 * 64 * 5 ? "2" : "1").utf8)
     }
     #expect(results.map(\.candidate.partition) == [1, 5, 6])
     #expect(results[0].candidate.bootConfig == nil)

@@ -8,7 +8,9 @@ enum Fixture {
 
   /// A boot.cfg as ESXi writes it, with the bank-choice fields controlled.
   /// `bootstate: nil` leaves the line out.
-  static func bootCfg(bootstate: String? = "0", updated: String = "1", build: String = "7.0.3-0.55.20328353", extra: String = "") -> String {
+  static func bootCfg(
+    bootstate: String? = "0", updated: String = "1", build: String = "7.0.3-0.55.20328353", extra: String = ""
+  ) -> String {
     var text = ""
     if let bootstate { text += "bootstate=\(bootstate)\n" }
     text += "title=Loading VMware ESXi\ntimeout=5\nprefix=\nkernel=b.b00\nkernelopt=\nmodules=k.b00 --- s.v00\n"

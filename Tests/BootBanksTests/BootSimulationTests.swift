@@ -1,3 +1,6 @@
+import BootConfig
+import DiskFormat
+import Foundation
 import Testing
 
 @testable import BootBanks
@@ -58,7 +61,9 @@ struct BankUUIDTests {
   }
 
   @Test func aRealLookingBank() throws {
-    let bytes: [UInt8] = [0x5f, 0x5a, 0x70, 0x50, 0xe2, 0xe2, 0x8c, 0xb0, 0xa1, 0xb8, 0xbc, 0x56, 0x25, 0x82, 0x53, 0xad]
+    let bytes: [UInt8] = [
+      0x5f, 0x5a, 0x70, 0x50, 0xe2, 0xe2, 0x8c, 0xb0, 0xa1, 0xb8, 0xbc, 0x56, 0x25, 0x82, 0x53, 0xad,
+    ]
     let uuid = try #require(BankUUID(bytes: bytes))
     #expect(uuid.volumesForm == "50705a5f-b08ce2e2-b8a1-bc56258253ad")
     #expect(uuid.kernelForm == "5f5a7050e2e28cb0a1b8bc56258253ad")
@@ -86,19 +91,16 @@ struct LintFindingTests {
   }
 }
 
-import BootConfig
-import DiskFormat
-
 enum BootConfigFindingsProbe {
   static func findings(_ bytes: [UInt8]) -> [Finding] { BootConfig(bytes: bytes).findings(partition: 5) }
 }
 
-import Foundation
-
 @Suite("status report JSON")
 struct BankStatusReportTests {
   @Test func shapeForScripts() throws {
-    let choice = LoaderReplay.run([Fixture.esp(), Fixture.bank(5, "1", updated: "3"), Fixture.bank(6, "3", updated: "2")])
+    let choice = LoaderReplay.run([
+      Fixture.esp(), Fixture.bank(5, "1", updated: "3"), Fixture.bank(6, "3", updated: "2"),
+    ])
     let report = BankStatusReport(choice)
     #expect(report.next == .init(partition: 5, build: "7.0.3"))
     #expect(report.fallback == .init(partition: 6, bootable: false))

@@ -23,13 +23,15 @@ struct LoaderReplayTests {
 
   static let rows: [Row] = [
     Row(
-      name: "two valid banks: the higher updated boots", banks: [Fixture.esp(), Fixture.bank(5, updated: "2"), Fixture.bank(6, updated: "1")],
+      name: "two valid banks: the higher updated boots",
+      banks: [Fixture.esp(), Fixture.bank(5, updated: "2"), Fixture.bank(6, updated: "1")],
       next: 5, fallback: 6, rollback: false, after: [1: (nil, false), 5: (0, true), 6: (0, true)]),
     Row(
       name: "higher updated on the second bank", banks: [Fixture.bank(5, updated: "1"), Fixture.bank(6, updated: "2")],
       next: 6, fallback: 5, rollback: false, after: [5: (0, true), 6: (0, true)]),
     Row(
-      name: "tie: the first scanned (lower partition) boots", banks: [Fixture.bank(5, updated: "2"), Fixture.bank(6, updated: "2")],
+      name: "tie: the first scanned (lower partition) boots",
+      banks: [Fixture.bank(5, updated: "2"), Fixture.bank(6, updated: "2")],
       next: 5, fallback: 6, rollback: false, after: [5: (0, true), 6: (0, true)]),
     Row(
       name: "state 1 (UPGRADING) becomes 2 (DIRTY) and boots on trial",
@@ -47,7 +49,8 @@ struct LoaderReplayTests {
       next: 6, fallback: nil, rollback: false, after: [5: (3, false), 6: (0, true)]),
     Row(
       // The writer finds '4', not a digit 0-3: ERR_SYNTAX, the bank leaves the scan.
-      name: "state 4 (esximage staged): dropped", banks: [Fixture.bank(5, "4", updated: "3"), Fixture.bank(6, updated: "2")],
+      name: "state 4 (esximage staged): dropped",
+      banks: [Fixture.bank(5, "4", updated: "3"), Fixture.bank(6, updated: "2")],
       next: 6, fallback: nil, rollback: false, after: [5: (nil, false), 6: (0, true)]),
     Row(
       name: "state 7: dropped", banks: [Fixture.bank(5, "7", updated: "3"), Fixture.bank(6, updated: "2")],
@@ -62,7 +65,8 @@ struct LoaderReplayTests {
       banks: [Fixture.bank(5, "0", updated: "3", extra: "quickboot=1\n"), Fixture.bank(6, updated: "2")],
       next: 6, fallback: nil, rollback: false, after: [5: (3, false), 6: (0, true)]),
     Row(
-      name: "updated=0 on a valid bank: invalid, nothing written", banks: [Fixture.bank(5, "0", updated: "0"), Fixture.bank(6, updated: "2")],
+      name: "updated=0 on a valid bank: invalid, nothing written",
+      banks: [Fixture.bank(5, "0", updated: "0"), Fixture.bank(6, updated: "2")],
       next: 6, fallback: nil, rollback: false, after: [5: (0, false), 6: (0, true)]),
     Row(
       name: "updated=0 on an upgrading bank: the upgrade failed, written 3, rollback",
@@ -73,11 +77,13 @@ struct LoaderReplayTests {
       banks: [Fixture.bank(5, "2", updated: "3", build: ""), Fixture.bank(6, updated: "2")],
       next: 6, fallback: nil, rollback: true, after: [5: (3, false), 6: (0, true)]),
     Row(
-      name: "empty build on a valid bank: invalid, no rollback", banks: [Fixture.bank(5, "0", updated: "3", build: ""), Fixture.bank(6, updated: "2")],
+      name: "empty build on a valid bank: invalid, no rollback",
+      banks: [Fixture.bank(5, "0", updated: "3", build: ""), Fixture.bank(6, updated: "2")],
       next: 6, fallback: nil, rollback: false, after: [5: (0, false), 6: (0, true)]),
     Row(
       // u-root reads a missing bootstate as INVALID and would boot 6; the loader reads 0.
-      name: "missing bootstate reads as VALID (u-root differs)", banks: [Fixture.bank(5, nil, updated: "3"), Fixture.bank(6, updated: "2")],
+      name: "missing bootstate reads as VALID (u-root differs)",
+      banks: [Fixture.bank(5, nil, updated: "3"), Fixture.bank(6, updated: "2")],
       next: 5, fallback: 6, rollback: false, after: [5: (0, true), 6: (0, true)]),
     Row(
       // Needs a write (1 → 2) but has no bootstate line: dropped.
@@ -86,20 +92,28 @@ struct LoaderReplayTests {
       next: 6, fallback: nil, rollback: false, after: [5: (nil, false), 6: (0, true)]),
     Row(
       name: "three banks found: the fourth is not scanned",
-      banks: [Fixture.esp(), Fixture.bank(2, updated: "1"), Fixture.bank(5, updated: "2"), Fixture.bank(6, updated: "3"), Fixture.bank(7, updated: "9")],
+      banks: [
+        Fixture.esp(), Fixture.bank(2, updated: "1"), Fixture.bank(5, updated: "2"), Fixture.bank(6, updated: "3"),
+        Fixture.bank(7, updated: "9"),
+      ],
       next: 6, fallback: 5, rollback: false, after: [2: (0, true), 5: (0, true), 6: (0, true), 7: (nil, false)]),
     Row(
       // A dropped bank does not count toward the three.
       name: "a dropped bank does not count toward three",
-      banks: [Fixture.bank(2, "7"), Fixture.bank(5, updated: "2"), Fixture.bank(6, updated: "3"), Fixture.bank(7, updated: "9")],
+      banks: [
+        Fixture.bank(2, "7"), Fixture.bank(5, updated: "2"), Fixture.bank(6, updated: "3"),
+        Fixture.bank(7, updated: "9"),
+      ],
       next: 7, fallback: 6, rollback: false, after: [2: (nil, false), 5: (0, true), 6: (0, true), 7: (0, true)]),
     Row(
-      name: "none bootable: No hypervisor found.", banks: [Fixture.bank(5, "3", updated: "3"), Fixture.bank(6, "2", updated: "2")],
+      name: "none bootable: No hypervisor found.",
+      banks: [Fixture.bank(5, "3", updated: "3"), Fixture.bank(6, "2", updated: "2")],
       next: nil, fallback: nil, rollback: false, after: [5: (3, false), 6: (3, false)]),
     Row(
       name: "not banks: no magic, no boot.cfg, rejected boot.cfg",
       banks: [
-        Fixture.plain(2), Fixture.esp(3), BankCandidate(partition: 4, uuid: Fixture.uuid(4), bootConfig: "build=x\nupdated=abc\n"),
+        Fixture.plain(2), Fixture.esp(3),
+        BankCandidate(partition: 4, uuid: Fixture.uuid(4), bootConfig: "build=x\nupdated=abc\n"),
         Fixture.bank(5, updated: "1"),
       ],
       next: 5, fallback: nil, rollback: false, after: [2: (nil, false), 3: (nil, false), 4: (nil, false), 5: (0, true)]),
@@ -126,8 +140,10 @@ struct LoaderReplayTests {
 
   @Test func bootstatePastByte512() {
     let padding = "#" + String(repeating: "x", count: 520) + "\n"
-    let late0 = BankCandidate(partition: 5, uuid: Fixture.uuid(5), bootConfig: padding + Fixture.bootCfg(bootstate: "0", updated: "3"))
-    let late1 = BankCandidate(partition: 5, uuid: Fixture.uuid(5), bootConfig: padding + Fixture.bootCfg(bootstate: "1", updated: "3"))
+    let late0 = BankCandidate(
+      partition: 5, uuid: Fixture.uuid(5), bootConfig: padding + Fixture.bootCfg(bootstate: "0", updated: "3"))
+    let late1 = BankCandidate(
+      partition: 5, uuid: Fixture.uuid(5), bootConfig: padding + Fixture.bootCfg(bootstate: "1", updated: "3"))
     // State 0 needs no write: the bank boots although the writer could not reach it.
     #expect(LoaderReplay.run([late0, Fixture.bank(6, updated: "2")]).nextPartition == 5)
     // State 1 needs 1 → 2: the writer finds nothing in the first 512 bytes; dropped.
@@ -173,7 +189,8 @@ struct LoaderReplayTests {
   }
 
   @Test func shiftRWithOneValidBank() {
-    let choice = LoaderReplay.run([Fixture.bank(5, updated: "3"), Fixture.bank(6, "3", updated: "2")], rollbackRequested: true)
+    let choice = LoaderReplay.run(
+      [Fixture.bank(5, updated: "3"), Fixture.bank(6, "3", updated: "2")], rollbackRequested: true)
     #expect(choice.nextPartition == 5)
     #expect(!choice.rollback)
     #expect(choice.messages == [BankChoice.noAlternate])
@@ -181,7 +198,8 @@ struct LoaderReplayTests {
 
   @Test func shiftRClearsAScanRollbackWhenItCannotRollBack() {
     // get_boot_bank assigns `safeboot.rollback = (bank_kill(bank) == ERR_SUCCESS)`.
-    let choice = LoaderReplay.run([Fixture.bank(5, "1", updated: "0"), Fixture.bank(6, updated: "2")], rollbackRequested: true)
+    let choice = LoaderReplay.run(
+      [Fixture.bank(5, "1", updated: "0"), Fixture.bank(6, updated: "2")], rollbackRequested: true)
     #expect(choice.nextPartition == 6)
     #expect(!choice.rollback)
   }

@@ -30,7 +30,10 @@ struct BootConfigGrammarTests {
     #expect(config.kernelOptions == "autoPartition=FALSE")
     #expect(config.title == "Loading VMware ESXi")
     #expect(config.prefix == nil)  // `prefix=` is empty: NULL, the directory of boot.cfg
-    #expect(config.modules.map(\.path) == ["/jumpstrt.gz", "/useropts.gz", "/features.gz", "/k.b00", "/s.v00", "/imgdb.tgz", "/state.tgz"])
+    #expect(
+      config.modules.map(\.path) == [
+        "/jumpstrt.gz", "/useropts.gz", "/features.gz", "/k.b00", "/s.v00", "/imgdb.tgz", "/state.tgz",
+      ])
     #expect(config.kernelItem?.path == "/b.b00")
     #expect(config.lint().isEmpty, "\(config.lint())")
   }

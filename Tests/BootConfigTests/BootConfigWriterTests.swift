@@ -85,7 +85,8 @@ struct BootConfigSerializerTests {
   @Test func reordersKeepingLinesByteForByte() {
     let text = "# my notes\nupdated=3\r\nkernel=b.b00\nbuild=7.0.3\nBootState=2\ntitle=T  x\nfoo=bar\nmodules=a --- b\n"
     let out = String(decoding: BootConfig(text).serialized(bootstate: 0, updated: 4), as: UTF8.self)
-    #expect(out == "bootstate=0\ntitle=T  x\nkernel=b.b00\nmodules=a --- b\nbuild=7.0.3\nupdated=4\n# my notes\nfoo=bar\n")
+    #expect(
+      out == "bootstate=0\ntitle=T  x\nkernel=b.b00\nmodules=a --- b\nbuild=7.0.3\nupdated=4\n# my notes\nfoo=bar\n")
   }
 
   @Test func theESXiFileRoundTrips() {
