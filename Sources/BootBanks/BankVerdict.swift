@@ -50,6 +50,10 @@ public struct BankVerdict: Hashable, Sendable {
   public var setsRollback: Bool
   /// Whether the loader may boot it (new state 0 or 2, updated ≠ 0, build set, no quickboot).
   public var bootable: Bool
+  /// Why the kernel loader (mboot) would fail on this bank's boot.cfg although the bank
+  /// choice accepts it: a non-numeric integer option, no `kernel=`, or `skip=1`.
+  /// The bank choice does not look at these, so the loader may pick the bank and then stop.
+  public var loadProblem: String?
   /// The role the bank gets once ESXi runs, when it has one.
   public var role: BankRole?
   /// One sentence: why it is (not) bootable.

@@ -102,7 +102,15 @@ public enum LoaderReplay {
     BankVerdict(
       partition: candidate.partition, uuid: candidate.uuid, status: status, config: nil, build: nil, updated: nil,
       bootstateBefore: nil, bootstateAfter: nil, bootstateWritten: nil, writePersisted: false, upgrading: false,
-      setsRollback: false, bootable: false, role: nil, reason: reason)
+      setsRollback: false, bootable: false, loadProblem: nil, role: nil, reason: reason)
+  }
+
+  /// What `parse_config()` in `mboot/config.c` would refuse in a boot.cfg.
+  static func loadProblem(_ config: BootConfig) -> String? {
+    if let failure = config.mbootParse.failure { return "\(failure)" }
+    if (config.mbootParse["skip"]?.integer ?? 0) != 0 { return "skip=1: \"Skipping boot from this configuration\"" }
+    if config.kernel == nil { return "\"kernel=<FILEPATH> must be set\"" }
+    return nil
   }
 
   /// `bank_scan()` for one partition: its verdict, and its boot.cfg bytes after a write
@@ -199,8 +207,10 @@ public enum LoaderReplay {
     v.bootstateAfter = newState
     if newState != BankState.valid && newState != BankState.dirty { valid = false }
     v.bootable = valid
+    v.loadProblem = loadProblem(config)
     if valid {
       reasons.append("bootable, updated=\(options.updated)")
+      if let problem = v.loadProblem { reasons.append("but the kernel loader will stop: \(problem)") }
     }
     v.reason = reasons.joined(separator: "; ")
     return (v, persisted)

@@ -204,3 +204,22 @@ struct LoaderReplayTests {
     #expect(!choice.rollback)
   }
 }
+
+@Suite("loader replay: what mboot will refuse")
+struct LoadProblemTests {
+  @Test(arguments: [
+    ("timeout=soon\n", "timeout"),
+    ("skip=1\n", "skip=1"),
+  ])
+  func chosenButUnloadable(_ extra: String, _ mention: String) {
+    let choice = LoaderReplay.run([Fixture.bank(5, updated: "3", extra: extra), Fixture.bank(6, updated: "2")])
+    #expect(choice.nextPartition == 5)  // the bank choice does not read mboot's options
+    #expect(choice.next?.loadProblem?.contains(mention) == true)
+    #expect(choice.next?.reason.contains("kernel loader will stop") == true)
+  }
+
+  @Test func noKernel() {
+    let candidate = BankCandidate(partition: 5, uuid: Fixture.uuid(5), bootConfig: "bootstate=0\nbuild=x\nupdated=1\n")
+    #expect(LoaderReplay.run([candidate]).next?.loadProblem == "\"kernel=<FILEPATH> must be set\"")
+  }
+}

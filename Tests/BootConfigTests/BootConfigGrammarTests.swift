@@ -151,3 +151,38 @@ struct ModuleListTests {
     #expect(config.modules.map(\.arguments) == arguments)
   }
 }
+
+@Suite("boot.cfg files seen in the wild")
+struct BootConfigWildTests {
+  /// The 7.0.3 installer ISO's boot.cfg (absolute paths, `build=` empty, `updated=0`):
+  /// the loader reads it but would never pick it as a bank.
+  @Test func installerMedia() throws {
+    let text = """
+      bootstate=0
+      title=Loading ESXi installer
+      timeout=5
+      prefix=
+      kernel=/b.b00
+      kernelopt=runweasel cdromBoot
+      modules=/jumpstrt.gz --- /useropts.gz --- /features.gz --- /k.b00 --- /uc_intel.b00
+      build=
+      updated=0
+
+      """
+    let config = BootConfig(text)
+    let bank = try #require(config.bankOptions)
+    #expect(bank.build == nil)
+    #expect(bank.updated == 0)
+    #expect(config.kernelItem?.path == "/b.b00")
+    #expect(config.modules.count == 5)
+    #expect(Set(config.lint().map(\.kind)) == ["buildMissing", "updatedInvalid"])
+  }
+
+  /// A PXE recipe's BOOT.CFG with upper-case `MODULES=` and no prefix/build/updated.
+  @Test func upperCaseKeys() {
+    let config = BootConfig(
+      "bootstate=0\ntitle=x\ntimeout=5\nkernel=TBOOT.B00\nkernelopt=runweasel\nMODULES=B.B00 --- K.B00\n")
+    #expect(config.modules.map(\.path) == ["/B.B00", "/K.B00"])
+    #expect(config.lint().contains { $0.kind == "keyCase" && $0.line == 6 })
+  }
+}
