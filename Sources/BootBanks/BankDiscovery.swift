@@ -1,4 +1,5 @@
 import DiskFormat
+import FAT
 
 /// Finds the loader's candidate banks on a device: partitions of a FAT type, with the
 /// VMware FAT magic in their second sector, and their `/boot.cfg`.
@@ -54,29 +55,39 @@ public enum BankDiscovery {
   }
 
   /// The VMware FAT UUID of a partition: at the sector size (where the loader reads it),
-  /// and on 4Kn media also at byte 512 (where the 6.7 installer wrote it).
+  /// and on 4Kn media also at byte 512 (where the 6.7 installer wrote it), through
+  /// `VMwareFATMagic.read`.
   static func readUUID(_ slice: SourceSlice, findings: inout [Finding], partition: Int) -> (BankUUID?, Int?) {
-    var offsets = [slice.sectorSize]
-    if slice.sectorSize != 512 { offsets.append(512) }
-    for offset in offsets where Int64(offset) + 32 <= slice.byteCount {
-      do {
-        if let uuid = BankUUID(sector: try slice.read(at: Int64(offset), count: 32)) {
-          if offset != slice.sectorSize {
-            findings.append(
-              .warning(
-                "bankUUIDAt512",
-                "the VMware FAT magic is at byte 512, not at the \(slice.sectorSize)-byte second sector where current loaders read it",
-                offset: slice.baseOffset + Int64(offset), partition: partition))
-          }
-          return (uuid, offset)
-        }
-      } catch {
+    do {
+      guard let magic = try VMwareFATMagic.read(from: slice) else { return (nil, nil) }
+      let relative = Int(magic.offset - absoluteBase(of: slice))
+      if relative != slice.sectorSize {
         findings.append(
-          .error(
-            "sectorUnreadable", "cannot read the second sector: \(error)", offset: slice.baseOffset + Int64(offset),
-            partition: partition))
+          .warning(
+            "bankUUIDAt512",
+            "the VMware FAT magic is at byte \(relative), not at the \(slice.sectorSize)-byte second sector where current loaders read it",
+            offset: magic.offset, partition: partition))
       }
+      return (BankUUID(magic), relative)
+    } catch {
+      findings.append(
+        .error(
+          "sectorUnreadable", "cannot read the second sector: \(error)",
+          offset: absoluteBase(of: slice) + Int64(slice.sectorSize), partition: partition))
+      return (nil, nil)
     }
-    return (nil, nil)
+  }
+
+  /// The absolute offset of a (possibly nested) slice.
+  static func absoluteBase(of slice: SourceSlice) -> Int64 {
+    var base = slice.baseOffset
+    var inner = slice.base
+    var depth = 0
+    while let next = inner as? SourceSlice, depth < 16 {
+      base &+= next.baseOffset
+      inner = next.base
+      depth += 1
+    }
+    return base
   }
 }

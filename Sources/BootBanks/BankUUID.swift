@@ -1,4 +1,5 @@
 import DiskFormat
+import FAT
 
 /// The 16-byte UUID a VMware FAT volume keeps in its second sector, after the magic
 /// `VMWARE FAT16    ` (`safeboot/vmfat.c`).
@@ -36,6 +37,11 @@ public struct BankUUID: Hashable, Sendable, Comparable, CustomStringConvertible 
       range.reversed().map { hexByte(bytes[$0]) }.joined()
     }
     return "\(le(0..<4))-\(le(4..<8))-\(le(8..<10))-\(hexString(Array(bytes[10..<16])))"
+  }
+
+  /// The UUID of a VMware FAT marker found by the FAT module.
+  public init(_ magic: VMwareFATMagic) {
+    bytes = magic.uuid.count == 16 ? magic.uuid : Array((magic.uuid + [UInt8](repeating: 0, count: 16)).prefix(16))
   }
 
   public var description: String { volumesForm }
