@@ -79,3 +79,26 @@ struct BankStatusTests {
     #expect(status.report.banks.first { $0.partition == 5 }?.bootstate == nil)
   }
 }
+
+@Suite("bank status of an MBR device", .enabled(if: ESXiImage.toolsAvailable, "needs sfdisk, mkfs.fat and mtools"))
+struct MBRBankStatusTests {
+  /// A host upgraded in place from 4.x: the loader reads MBR and EBRs; the banks are the
+  /// logical partitions 5 and 6, the boot partition p4 has the magic but no boot.cfg.
+  @Test func logicalBanks() throws {
+    let bytes = try ESXiImage.build(
+      [
+        .init(number: 4, bootCfg: nil),
+        .init(number: 5, bootCfg: Fixture.bootCfg(updated: "4")),
+        .init(number: 6, bootCfg: Fixture.bootCfg(bootstate: "2", updated: "5")),
+      ], mbr: true)
+    let status = try BankStatus.read(from: MemoryImage(bytes))
+    #expect(status.layout.type == .mbr)
+    #expect(status.choice.verdict(for: 4)?.status == .notABank(.noBootConfig))
+    #expect(status.choice.verdict(for: 1) == nil)  // the extended container is not looked at
+    // Bank 6 was on trial and did not come back: INVALID; bank 5 boots.
+    #expect(status.choice.verdict(for: 6)?.bootstateAfter == 3)
+    #expect(status.choice.nextPartition == 5)
+    #expect(status.choice.fallbackPartition == nil)
+    #expect(status.choice.verdict(for: 6)?.role == .altbootbank)
+  }
+}

@@ -30,8 +30,12 @@ enum ESXiImage {
 
   static func uuid(_ partition: Int) -> [UInt8] { (0..<16).map { UInt8(partition * 16 + $0) } }
 
+  /// The MBR layout of a host upgraded in place from 4.x: p4 primary boot partition
+  /// (type 0x04, active) at 32–8191, p1 extended holding logical p5 and p6 (type 0x06).
+  static let mbrLayout: [Int: (start: Int, end: Int)] = [4: (32, 8191), 5: (8224, 24575), 6: (24608, 40959)]
+
   /// Builds the disk; the parts not listed stay unformatted (zeros).
-  static func build(_ parts: [Part]) throws -> [UInt8] {
+  static func build(_ parts: [Part], mbr: Bool = false) throws -> [UInt8] {
     let dir = try TestPaths.scratchDirectory("esxi-image")
     defer { try? FileManager.default.removeItem(at: dir) }
     var script = """
@@ -39,10 +43,21 @@ enum ESXiImage {
       export PATH=$PATH:/usr/sbin:/sbin MTOOLS_SKIP_CHECK=1
       cd '\(dir.path)'
       truncate -s 24M disk.img
-      sgdisk -a 1 -n 1:64:8191 -t 1:EF00 -c 1:BOOT -n 5:8224:24575 -t 5:0700 -c 5:BOOTBANK1 \
-        -n 6:24608:40959 -t 6:0700 -c 6:BOOTBANK2 -n 7:40992:49118 -t 7:0700 disk.img >/dev/null
 
       """
+    if mbr {
+      script += """
+        printf 'label: dos\\ndisk.img1 : start=8192, size=40960, type=5\\ndisk.img4 : start=32, size=8160, type=4, bootable\\ndisk.img5 : start=8224, size=16352, type=6\\ndisk.img6 : start=24608, size=16352, type=6\\n' | sfdisk disk.img >/dev/null 2>&1
+
+        """
+    } else {
+      script += """
+        sgdisk -a 1 -n 1:64:8191 -t 1:EF00 -c 1:BOOT -n 5:8224:24575 -t 5:0700 -c 5:BOOTBANK1 \\
+          -n 6:24608:40959 -t 6:0700 -c 6:BOOTBANK2 -n 7:40992:49118 -t 7:0700 disk.img >/dev/null
+
+        """
+    }
+    let layout = mbr ? Self.mbrLayout : Self.layout
     for part in parts {
       guard let (start, end) = layout[part.number] else { continue }
       let kib = (end - start + 1) / 2
