@@ -56,7 +56,9 @@ public enum BankDiscovery {
 
   /// The VMware FAT UUID of a partition: at the sector size (where the loader reads it),
   /// and on 4Kn media also at byte 512 (where the 6.7 installer wrote it), through
-  /// `VMwareFATMagic.read`.
+  /// `VMwareFATMagic.read`. A UUID found only at 512 on 4Kn media is kept (ESXI.md §2 asks
+  /// for both places) with a warning, since esx-boot's `vmfat_get_uuid` reads only
+  /// `bytes_per_sector`.
   static func readUUID(_ slice: SourceSlice, findings: inout [Finding], partition: Int) -> (BankUUID?, Int?) {
     do {
       guard let magic = try VMwareFATMagic.read(from: slice) else { return (nil, nil) }
@@ -65,7 +67,7 @@ public enum BankDiscovery {
         findings.append(
           .warning(
             "bankUUIDAt512",
-            "the VMware FAT magic is at byte \(relative), not at the \(slice.sectorSize)-byte second sector where current loaders read it",
+            "the VMware FAT magic is at byte \(relative) (as ESXi 6.7's installer wrote it on 4Kn media), not in the \(slice.sectorSize)-byte second sector; esx-boot's vmfat_get_uuid reads only the second sector, so a loader of that code would not count this partition as a bank",
             offset: magic.offset, partition: partition))
       }
       return (BankUUID(magic), relative)
