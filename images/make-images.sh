@@ -15,7 +15,8 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1662000000}   # 2022-09-01 02:40:0
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=$(mkdir -p "${1:-$HERE}" && cd "${1:-$HERE}" && pwd)
-PY=(python3 "$HERE/mkbank.py")
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')   # skip wrappers such as pyenv shims
+PY=("$PYTHON" "$HERE/mkbank.py")
 for t in sgdisk sfdisk mkfs.fat mcopy mdel mdir blkid fsck.fat python3 dd truncate; do
   command -v "$t" >/dev/null || { echo "make-images.sh: $t is missing (apt-get install gdisk fdisk dosfstools mtools util-linux python3)" >&2; exit 2; }
 done
@@ -41,23 +42,27 @@ B6=6.7.0-3.89.15160138
 
 fact() { printf '{"image":"%s","fact":"%s"%s}\n' "$1" "$2" "${3:+,$3}" >>"$FACTS"; }
 
-# new_gpt IMG SECTORS DISKGUID : empty sparse disk with a fresh GPT (512-byte sectors)
+# new_gpt IMG SECTORS DISKGUID, gpt_part ..., gpt_write IMG : a sparse disk with a fresh GPT
+# (512-byte sectors) made by one sgdisk run (sgdisk spends about a second per run)
+GPT_ARGS=()
 new_gpt() {
   rm -f "$OUT/$1"; truncate -s $(( $2 * 512 )) "$OUT/$1"
-  sgdisk -o -a 32 -U "$3" "$OUT/$1" >/dev/null
+  GPT_ARGS=(-o -a 32 -U "$3")
   fact "$1" image "\"sectorSize\":512,\"sizeBytes\":$(( $2 * 512 )),\"table\":\"gpt\",\"diskGUID\":\"$3\""
 }
 
 # gpt_part IMG NUM FIRST LAST TYPEGUID NAME PARTGUID ROLE
 gpt_part() {
-  sgdisk -a 32 -n "$2:$3:$4" -t "$2:$5" -c "$2:$6" -u "$2:$7" "$OUT/$1" >/dev/null
+  GPT_ARGS+=(-a 32 -n "$2:$3:$4" -t "$2:$5" -c "$2:$6" -u "$2:$7")
   fact "$1" partition "\"number\":$2,\"firstLBA\":$3,\"lastLBA\":$4,\"typeGUID\":\"$5\",\"name\":\"$6\",\"partitionGUID\":\"$7\",\"role\":\"$8\""
 }
 
+gpt_write() { sgdisk "${GPT_ARGS[@]}" "$OUT/$1" >/dev/null; GPT_ARGS=(); }
+
 # fat IMG SS NUM START SECTORS SERIAL LABEL UUIDHEX SRCDIR [FILE...]
-#   FAT16 with >= 2 reserved sectors, built in a scratch file, VMware magic + UUID written
-#   into its sector 1 (byte SS), files copied with mcopy -m in the given order (all of
-#   SRCDIR recursively when no FILE is given), then placed at START with dd (sparse).
+#   FAT16 with >= 2 reserved sectors built in a scratch file, files copied with mcopy -m in the
+#   given order (all of SRCDIR recursively when no FILE is given), then placed at START like
+#   dd conv=notrunc,sparse would, and the VMware magic + UUID written into its sector 1 (byte SS).
 fat() {
   local img=$1 ss=$2 num=$3 start=$4 sectors=$5 serial=$6 label=$7 uuid=$8 src=$9
   shift 9
@@ -68,13 +73,13 @@ fat() {
   local lab=(); [ "$label" != - ] && lab=(-n "$label")
   mkfs.fat --invariant -F 16 -S "$ss" -s "$spc" -R 2 -h "$start" -i "$serial" "${lab[@]}" --mbr=n \
     "$fs" $(( sectors * ss / 1024 )) >/dev/null
-  [ "$uuid" != - ] && "${PY[@]}" magic "$fs" "$ss" "$uuid"
   if [ $# -gt 0 ]; then
     (cd "$src" && mcopy -m -i "$fs" "$@" ::/)
   elif [ -n "$src" ] && [ "$src" != - ]; then
     (cd "$src" && mcopy -s -m -i "$fs" ./* ::/)
   fi
-  dd if="$fs" of="$OUT/$img" bs="$ss" seek="$start" conv=notrunc,sparse status=none
+  local mg=(); [ "$uuid" != - ] && mg=(--magic-at "$ss" --uuid "$uuid")
+  "${PY[@]}" place "$fs" "$OUT/$img" $(( start * ss )) "${mg[@]}"
   POFF[$img:$num]=$(( start * ss )); PSIZE[$img:$num]=$(( sectors * ss ))
   local lj='"label":null'; [ "$label" != - ] && lj="\"label\":\"$label\""
   local uj='"vmwareUUID":null'; [ "$uuid" != - ] && uj="\"vmwareUUID\":\"$uuid\",\"vmwareUUIDOffset\":$ss"
@@ -117,6 +122,8 @@ mt() { local img=$1 num=$2; shift 2; "$@" -i "$OUT/$img@@${POFF[$img:$num]}"; }
 replace_file() { (cd "$3" && mcopy -o -m -i "$OUT/$1@@${POFF[$1:$2]}" "$4" ::/"$4"); }
 
 expect() { fact "$1" expect "$2"; }
+# where IMG NUM FILE : JSON of a root-directory file's entry offset, first cluster, first LBA
+where() { "${PY[@]}" fat-chain "$OUT/$1" "${POFF[$1:$2]}" "$3"; }
 scenario() { fact "$1" image "\"scenario\":\"$2\""; }
 
 # --------------------------------------------------------------------------- content
@@ -147,10 +154,16 @@ U7_9=d0a210634a8ce0710900000c29a7e501
 esxi7_disk() {
   local img=$1 sectors=${4:-$L7_SECTORS}
   new_gpt "$img" "$sectors" 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A0001
+  local tpl=$WORK/gpt7-$sectors.img
   gpt_part "$img" 1 64 65599 "$GUID_ESP" BOOT 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A1001 esp
   gpt_part "$img" 5 69632 200703 "$GUID_DATA" BOOTBANK1 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A1005 bank
   gpt_part "$img" 6 202752 333823 "$GUID_DATA" BOOTBANK2 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A1006 bank
   gpt_part "$img" 7 335872 352255 "$GUID_OSDATA" OSDATA 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A1007 osdata
+  if [ -e "$tpl" ]; then   # same sgdisk run as before: reuse its output
+    cp --sparse=always "$tpl" "$OUT/$img"; GPT_ARGS=()
+  else
+    gpt_write "$img"; cp --sparse=always "$OUT/$img" "$tpl"
+  fi
   fat "$img" 512 1 64 65536 63100001 - "$U7_ESP" "$WORK/esp"
   put_bank "$img" 512 5 69632 131072 63100005 BOOTBANK1 "$U7_5" "$2"
   put_bank "$img" 512 6 202752 131072 63100006 BOOTBANK2 "$U7_6" "$3"
@@ -167,6 +180,7 @@ gpt_part esxi6.img 5 8224 520191 "$GUID_DATA" BANK1 5D1A4F00-6B81-4E3C-9A6B-0050
 gpt_part esxi6.img 6 520224 1032191 "$GUID_DATA" BANK2 5D1A4F00-6B81-4E3C-9A6B-0050569A1006 bank
 gpt_part esxi6.img 7 1032224 1257471 "$GUID_DIAG" DUMP 5D1A4F00-6B81-4E3C-9A6B-0050569A1007 dump
 gpt_part esxi6.img 8 1257504 1843199 "$GUID_DATA" STORE 5D1A4F00-6B81-4E3C-9A6B-0050569A1008 store
+gpt_write esxi6.img
 fat esxi6.img 512 1 64 8128 5d1a0001 - 004f1a5de3816b2c01000050569a6b01 "$WORK/esp"
 put_bank esxi6.img 512 5 8224 511968 5d1a0005 - 044f1a5d5ad2039f05000050569a6b01 b6
 put_bank esxi6.img 512 6 520224 511968 5d1a0006 - 084f1a5dc6197a4e06000050569a6b01 b6old
@@ -259,6 +273,7 @@ expect esxi7-tie.img "\"next\":{\"partition\":5,\"build\":\"$B7_OLD\"},\"rollbac
 bank b7three "$B7_NEW" 3 0
 esxi7_disk esxi7-three-banks.img b7old b7 487424
 gpt_part esxi7-three-banks.img 8 354304 485375 "$GUID_DATA" BOOTBANK3 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A1008 bank
+gpt_write esxi7-three-banks.img
 put_bank esxi7-three-banks.img 512 8 354304 131072 63100008 BOOTBANK3 "$U7_8" b7three
 scenario esxi7-three-banks.img "three banks p5 (updated=1), p6 (updated=2), p8 (updated=3, all bootstate=0): p8 boots"
 expect esxi7-three-banks.img "\"next\":{\"partition\":8,\"build\":\"$B7_NEW\"},\"rollback\":false"
@@ -268,10 +283,11 @@ bank b7four "$B7_NEW" 9 0
 cp --sparse=always "$OUT/esxi7-three-banks.img" "$OUT/esxi7-four-banks.img"
 copy_offsets esxi7-four-banks.img esxi7-three-banks.img
 truncate -s $(( 620544 * 512 )) "$OUT/esxi7-four-banks.img"
-sgdisk -e "$OUT/esxi7-four-banks.img" >/dev/null
+GPT_ARGS=(-e)
 fact esxi7-four-banks.img copy '"from":"esxi7-three-banks.img"'
 fact esxi7-four-banks.img image "\"sizeBytes\":$(( 620544 * 512 )),\"history\":\"esxi7-three-banks.img grown by 65 MiB, GPT moved to the end (sgdisk -e), p9 added\""
 gpt_part esxi7-four-banks.img 9 487424 618495 "$GUID_DATA" BOOTBANK4 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A1009 bank
+gpt_write esxi7-four-banks.img
 put_bank esxi7-four-banks.img 512 9 487424 131072 63100009 BOOTBANK4 "$U7_9" b7four
 scenario esxi7-four-banks.img "four banks: the loader stops after the third bank found (p8), so p9 with updated=9 is never scanned; p8 boots"
 expect esxi7-four-banks.img "\"next\":{\"partition\":8,\"build\":\"$B7_NEW\"},\"rollback\":false"
@@ -284,7 +300,7 @@ derive esxi7-digest-mismatch.img esxi7.img "one byte of the decompressed s.v00 o
 mkdir -p "$WORK/dmg"
 j=$("${PY[@]}" regzip-flip "$WORK/b7/s.v00" "$WORK/dmg/s.v00" --offset 100000)
 replace_file esxi7-digest-mismatch.img 6 "$WORK/dmg" s.v00
-damage esxi7-digest-mismatch.img "\"kind\":\"payloadDigestMismatch\",\"partition\":6,\"file\":\"s.v00\",\"payload\":\"s\",\"vib\":\"esx-base\",\"detail\":$j"
+damage esxi7-digest-mismatch.img "\"kind\":\"payloadDigestMismatch\",\"partition\":6,\"file\":\"s.v00\",\"payload\":\"s\",\"vib\":\"esx-base\",\"detail\":$j,\"where\":$(where esxi7-digest-mismatch.img 6 s.v00)"
 scenario esxi7-digest-mismatch.img "p6 s.v00 is a valid gzip whose content differs by one byte from what the VIB descriptor's sha-256/sha-1 (gunzip) digests say"
 expect esxi7-digest-mismatch.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 
@@ -292,13 +308,14 @@ derive esxi7-truncated-gzip.img esxi7.img "k.b00 of p6 cut short (the copy stopp
 ksize=$(stat -c %s "$WORK/b7/k.b00")
 j=$("${PY[@]}" truncate "$WORK/b7/k.b00" "$WORK/dmg/k.b00" $(( ksize * 2 / 3 )))
 replace_file esxi7-truncated-gzip.img 6 "$WORK/dmg" k.b00
-damage esxi7-truncated-gzip.img "\"kind\":\"truncatedGzip\",\"partition\":6,\"file\":\"k.b00\",\"payload\":\"k\",\"vib\":\"esx-base\",\"detail\":$j"
+damage esxi7-truncated-gzip.img "\"kind\":\"truncatedGzip\",\"partition\":6,\"file\":\"k.b00\",\"payload\":\"k\",\"vib\":\"esx-base\",\"detail\":$j,\"where\":$(where esxi7-truncated-gzip.img 6 k.b00)"
 scenario esxi7-truncated-gzip.img "p6 k.b00 holds only the first two thirds of its gzip stream (no trailer): the loader would fail loading it"
 expect esxi7-truncated-gzip.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 
 derive esxi7-missing-module.img esxi7.img "sb.v00 deleted from p6"
+j=$(where esxi7-missing-module.img 6 sb.v00)
 mt esxi7-missing-module.img 6 mdel ::/sb.v00
-damage esxi7-missing-module.img '"kind":"missingModule","partition":6,"file":"sb.v00","payload":"sb","vib":"esx-base"'
+damage esxi7-missing-module.img "\"kind\":\"missingModule\",\"partition\":6,\"file\":\"sb.v00\",\"payload\":\"sb\",\"vib\":\"esx-base\",\"deletedEntry\":$j"
 scenario esxi7-missing-module.img "p6 lacks sb.v00, which boot.cfg modules= and the image profile both name"
 expect esxi7-missing-module.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 
@@ -384,8 +401,13 @@ oracle() { # IMG SS PARTS...  (run from OUT so that tools print the bare file na
   mkdir -p "$d"
   (
     cd "$OUT"
+    fdisk -b "$ss" -l "$img" >"$d/fdisk-l.txt" 2>&1 || true
     if [ "$ss" = 512 ]; then
-      sgdisk -p "$img" >"$d/sgdisk-p.txt" 2>&1 || true
+      if [ "$(dd if="$img" bs=1 skip=512 count=8 status=none)" = "EFI PART" ]; then
+        # (sgdisk on an MBR disk invents a random disk GUID: GPT disks only)
+        sgdisk -p "$img" >"$d/sgdisk-p.txt" 2>&1 || true
+        sgdisk -v "$img" >"$d/sgdisk-v.txt" 2>&1 || true
+      fi
       sfdisk --dump "$img" >"$d/sfdisk-dump.txt" 2>&1 || true
       blkid -p -o udev "$img" >"$d/blkid-disk.txt" 2>&1 || true
     fi
@@ -394,7 +416,7 @@ oracle() { # IMG SS PARTS...  (run from OUT so that tools print the bare file na
       local off=${POFF[$img:$n]} size=${PSIZE[$img:$n]}
       blkid -p -o udev -O "$off" -S "$size" "$img" >"$d/blkid-p$n.txt" 2>&1 || true
       mdir -/ -a -i "$img@@$off" ::/ >"$d/mdir-p$n.txt" 2>&1 || true
-      dd if="$img" of="$WORK/part.img" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" conv=sparse status=none
+      "${PY[@]}" extract "$img" "$off" "$size" "$WORK/part.img"
       fsck.fat -n "$WORK/part.img" >"$d/fsck-p$n.txt" 2>&1 || true
     done
   )

@@ -340,6 +340,86 @@ def write_tree(d, tree):
 # ---------------------------------------------------------------------------
 # raw structures
 
+def data_extents(f, start, end):
+    """(offset, length) of the data (non-hole) ranges of f within [start, end)."""
+    fd = f.fileno()
+    pos = start
+    while pos < end:
+        try:
+            d = os.lseek(fd, pos, os.SEEK_DATA)
+        except OSError:
+            return
+        if d >= end:
+            return
+        h = min(os.lseek(fd, d, os.SEEK_HOLE), end)
+        yield d, h - d
+        pos = h
+
+
+def copy_data(src, soff, dst, doff, length):
+    """like dd conv=notrunc,sparse: 4 KiB blocks of zeros are skipped, not written"""
+    zero = bytes(4096)
+    with open(src, "rb") as fi, open(dst, "r+b" if os.path.exists(dst) else "w+b") as fo:
+        for d, n in data_extents(fi, soff, soff + length):
+            fi.seek(d)
+            pos = d
+            while n > 0:
+                chunk = fi.read(min(n, 1 << 20))
+                for i in range(0, len(chunk), 4096):
+                    blk = chunk[i:i + 4096]
+                    if blk != zero[:len(blk)]:
+                        fo.seek(doff + pos + i - soff)
+                        fo.write(blk)
+                pos += len(chunk)
+                n -= len(chunk)
+        if fo.seek(0, os.SEEK_END) < doff + length:
+            fo.truncate(doff + length)
+
+
+def cmd_place(a):
+    """write the data extents of SRC at byte OFFSET of IMG (holes of SRC are not written)"""
+    copy_data(a.src, 0, a.img, a.offset, os.path.getsize(a.src))
+    if a.uuid:
+        with open(a.img, "r+b") as f:
+            f.seek(a.offset + a.magic_at)
+            f.write(MAGIC + bytes.fromhex(a.uuid))
+
+
+def cmd_extract(a):
+    """copy bytes [OFFSET, OFFSET+SIZE) of IMG into a new sparse file OUT"""
+    if os.path.exists(a.out):
+        os.unlink(a.out)
+    copy_data(a.img, a.offset, a.out, 0, a.size)
+
+
+def cmd_sum(a):
+    """A content digest that reads only the data extents of sparse files: SHA-256 over the size
+    and every 4 KiB block that is not all zeros, with its offset. Equal contents give equal
+    digests whatever the hole layout; any differing byte gives a different digest."""
+    zero = bytes(4096)
+    for name in a.files:
+        h = hashlib.sha256()
+        size = os.path.getsize(name)
+        h.update(size.to_bytes(8, "little"))
+        with open(name, "rb") as f:
+            for d, n in data_extents(f, 0, size):
+                start = d - d % 4096
+                f.seek(start)
+                end = d + n
+                pos = start
+                while pos < end:
+                    blk = f.read(min(1 << 20, end - pos + (-(end - pos)) % 4096))
+                    if not blk:
+                        break
+                    for i in range(0, len(blk), 4096):
+                        b = blk[i:i + 4096]
+                        if b != zero[:len(b)]:
+                            h.update((pos + i).to_bytes(8, "little"))
+                            h.update(b)
+                    pos += len(blk)
+        print(f"{h.hexdigest()}  {name}")
+
+
 def cmd_magic(a):
     u = bytes.fromhex(a.uuid)
     assert len(u) == 16
@@ -528,7 +608,9 @@ def cmd_fat_chain(a):
     with open(a.img, "rb") as f:
         fat = Fat16(f, a.offset)
         e = fat.find(a.name)
-        print(json.dumps(dict(e, chain=fat.chain(e["firstCluster"]))))
+        ch = fat.chain(e["firstCluster"])
+        print(json.dumps(dict(e, clusters=len(ch), firstLBA=fat.cluster_lba(e["firstCluster"]) if ch else None,
+                              sectorSize=fat.bps)))
 
 
 def cmd_fat_damage(a):
@@ -557,8 +639,10 @@ def cmd_fat_damage(a):
             fat.set(c, 0xFFFF, [1])
             out.update(cluster=c, copy=1, oldValue=ch[2], newValue=0xFFFF)
         c = out["cluster"]
-        out["fatEntryOffsets"] = [fo + 2 * c - a.offset for fo in fat.fat_off]
-        out["clusterLBAInPartition"] = fat.cluster_lba(c) - a.offset // fat.bps
+        out["fatEntryOffsets"] = [fo + 2 * c for fo in fat.fat_off]   # bytes from the start of the image
+        out["fatEntryOffsetsInPartition"] = [fo + 2 * c - a.offset for fo in fat.fat_off]
+        out["fatEntryLBAs"] = [(fo + 2 * c) // fat.bps for fo in fat.fat_off]
+        out["clusterLBA"] = fat.cluster_lba(c)
         print(json.dumps(out))
 
 
@@ -576,10 +660,12 @@ def replay(banks):
     scanned, rollback = [], False
     for b in banks:
         if len(scanned) >= 3:
-            b.update(scanned=False, reason="not scanned: three banks were found before it")
+            b.update(scanned=False, dropped=False, bootable=False, bootstateAfter=None,
+                     reason="not scanned: the loader stopped after three banks")
             continue
         if not b["isBank"]:
-            b.update(scanned=False)
+            b.update(scanned=False, dropped=False, bootable=False, bootstateAfter=None,
+                     reason="not a bank: no VMware magic/UUID in sector 1")
             continue
         state = 0 if b["bootstate"] is None else b["bootstate"]
         valid, reasons = True, []
@@ -755,11 +841,27 @@ def main():
     p = sp.add_parser("store")
     p.add_argument("dir")
     p.set_defaults(fn=cmd_store)
+    p = sp.add_parser("sum")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(fn=cmd_sum)
     p = sp.add_parser("magic")
     p.add_argument("img")
     p.add_argument("offset", type=int)
     p.add_argument("uuid")
     p.set_defaults(fn=cmd_magic)
+    p = sp.add_parser("place")
+    p.add_argument("src")
+    p.add_argument("img")
+    p.add_argument("offset", type=int)
+    p.add_argument("--magic-at", type=int, default=512, help="byte offset of the magic in the FAT (its sector size)")
+    p.add_argument("--uuid", help="32 hex digits: write VMWARE FAT16 magic + this UUID")
+    p.set_defaults(fn=cmd_place)
+    p = sp.add_parser("extract")
+    p.add_argument("img")
+    p.add_argument("offset", type=int)
+    p.add_argument("size", type=int)
+    p.add_argument("out")
+    p.set_defaults(fn=cmd_extract)
     p = sp.add_parser("mbr")
     p.add_argument("img")
     p.add_argument("--signature", required=True)
