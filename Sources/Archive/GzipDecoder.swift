@@ -35,8 +35,23 @@ public final class GzipDecoder {
   private let crcBackend: CRC32.Backend
   private let outputBuffer: UnsafeMutableRawBufferPointer
 
+  /// The fields of an RFC 1952 member header, in order; the Int counts bytes read (or left).
   private enum HeaderStep {
-    case fixed(Int), extraLength(Int), extra(Int), name, comment, headerCRC(Int)
+    case fixed(Int)
+    case extraLength(Int)
+    case extra(Int)
+    case name
+    case comment
+    case headerCRC(Int)
+  }
+
+  /// FLG bits (RFC 1952 §2.3.1).
+  private enum Flag {
+    static let headerCRC: UInt8 = 0x02
+    static let extra: UInt8 = 0x04
+    static let name: UInt8 = 0x08
+    static let comment: UInt8 = 0x10
+    static let reserved: UInt8 = 0xe0
   }
   private enum Phase {
     case header(HeaderStep)
@@ -49,6 +64,7 @@ public final class GzipDecoder {
 
   private var phase: Phase = .header(.fixed(0))
   private var failure: (any Error)?
+  private var finished: GzipSummary?
   /// Offset in the compressed stream of the next byte to process.
   private var position: Int64 = 0
   private var summary = GzipSummary()
@@ -126,6 +142,7 @@ public final class GzipDecoder {
   ///   `.trailingGarbage`.
   public func finish() throws -> GzipSummary {
     if let failure { throw failure }
+    if let finished { return finished }
     let member = summary.memberCount
     var error: GzipError?
     switch phase {
@@ -153,8 +170,8 @@ public final class GzipDecoder {
       throw error
     }
     phase = .spent
-    failure = GzipError(.truncated, member: member, field: "finish() called twice", offset: position)
     summary.compressedSize = position
+    finished = summary
     return summary
   }
 
@@ -263,7 +280,7 @@ public final class GzipDecoder {
       case 2:
         guard byte == 8 else { throw fail(.unsupportedMethod(byte)) }
       case 3:
-        guard byte & 0xe0 == 0 else { throw fail(.reservedFlags(byte)) }
+        guard byte & Flag.reserved == 0 else { throw fail(.reservedFlags(byte)) }
         flags = byte
       case 4...7:
         modificationTime |= UInt32(byte) << (8 * UInt32(i - 4))
@@ -291,7 +308,7 @@ public final class GzipDecoder {
     if case .name = step, byte != 0 { return }
     if case .comment = step, byte != 0 { return }
     advanceHeader(after: step)
-    if case .deflate = phase, flags & 0x02 != 0 {
+    if case .deflate = phase, flags & Flag.headerCRC != 0 {
       let computed = UInt16(truncatingIfNeeded: headerCRC.finalize())
       guard computed == storedHeaderCRC else {
         throw GzipError(
@@ -303,7 +320,6 @@ public final class GzipDecoder {
 
   /// Moves to the header field after `step` has been completed (or partly skipped).
   private func advanceHeader(after step: HeaderStep) {
-    let FEXTRA: UInt8 = 0x04, FNAME: UInt8 = 0x08, FCOMMENT: UInt8 = 0x10, FHCRC: UInt8 = 0x02
     var next: HeaderStep?
     switch step {
     case .fixed(let i) where i < 9:
@@ -339,10 +355,10 @@ public final class GzipDecoder {
       if next == nil {
         for candidate in candidates {
           switch candidate {
-          case .extraLength where flags & FEXTRA != 0,
-            .name where flags & FNAME != 0,
-            .comment where flags & FCOMMENT != 0,
-            .headerCRC where flags & FHCRC != 0:
+          case .extraLength where flags & Flag.extra != 0,
+            .name where flags & Flag.name != 0,
+            .comment where flags & Flag.comment != 0,
+            .headerCRC where flags & Flag.headerCRC != 0:
             next = candidate
           default:
             continue

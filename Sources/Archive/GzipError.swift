@@ -56,7 +56,8 @@ public struct GzipError: Error, Hashable, Sendable, CustomStringConvertible {
     case .reservedFlags(let flags):
       return "\(at) is 0x\(hex8(flags)): reserved bits 5-7 are set"
     case .headerCRCMismatch(let stored, let computed):
-      return "\(at) stores header CRC16 0x\(String(stored, radix: 16)) but the header gives 0x\(String(computed, radix: 16))"
+      return
+        "\(at) stores header CRC16 0x\(String(stored, radix: 16)) but the header gives 0x\(String(computed, radix: 16))"
     case .truncated:
       return "\(at): unexpected end of input (truncated gzip)"
     case .corruptDeflate(let why):

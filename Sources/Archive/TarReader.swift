@@ -91,10 +91,12 @@ public struct TarReader {
       error = TarError(.truncated, member: member.name, field: remaining > 0 ? "body" : "padding", offset: position)
     case .extended(let typeflag, _, let remaining, _):
       error = TarError(
-        .truncated, member: nil, field: remaining > 0 ? "\(Character(Unicode.Scalar(typeflag))) header body" : "padding",
+        .truncated, member: nil,
+        field: remaining > 0 ? "\(Character(Unicode.Scalar(typeflag))) header body" : "padding",
         offset: position)
     case .oneZeroBlock:
-      summary.end = block.isEmpty ? .loneZeroBlock : .loneZeroBlock
+      // One zero block, then the end (a partial block after it is ignored, as GNU tar does).
+      summary.end = .loneZeroBlock
     case .ended:
       break
     }

@@ -54,7 +54,8 @@ public struct PayloadManifest: Hashable, Sendable {
           findings.append(
             .error(
               "imgdbDuplicateFile",
-              "imgdb.tgz: file \(file.fileName) is mapped twice (VIBs \(other) and \(vibEntry.id))", path: file.fileName))
+              "imgdb.tgz: file \(file.fileName) is mapped twice (VIBs \(other) and \(vibEntry.id))", path: file.fileName
+            ))
           continue
         }
         seen[key] = vibEntry.id

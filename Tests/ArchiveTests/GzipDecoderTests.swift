@@ -50,7 +50,10 @@ struct GzipDecoderTests {
     let (output, summary) = try S.decode(stream, backend: backend)
     #expect(output == text + binary)
     #expect(summary.memberCount == 4)
-    #expect(summary.members.map(\.offset) == [0, Int64(a.count), Int64(a.count + empty.count), Int64(a.count + empty.count + b.count)])
+    #expect(
+      summary.members.map(\.offset) == [
+        0, Int64(a.count), Int64(a.count + empty.count), Int64(a.count + empty.count + b.count),
+      ])
     #expect(summary.members.map(\.decompressedSize) == [Int64(text.count), 0, Int64(binary.count), 0])
   }
 

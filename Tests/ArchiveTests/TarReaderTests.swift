@@ -7,7 +7,8 @@ import Testing
 struct TarReaderTests {
   typealias S = ArchiveTestSupport
 
-  static let longDirectory = "var/db/esximg/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 50)
+  static let longDirectory =
+    "var/db/esximg/" + String(repeating: "d", count: 60) + "/" + String(repeating: "e", count: 50)
   static let longFile = String(repeating: "n", count: 90) + ".xml"
 
   /// A directory tree with files of sizes around the block size, a symlink, a hard link and long names.
@@ -24,15 +25,20 @@ struct TarReaderTests {
     try fm.createSymbolicLink(atPath: tree.appendingPathComponent("link").path, withDestinationPath: "f1.bin")
     try fm.linkItem(at: tree.appendingPathComponent("f513.bin"), to: tree.appendingPathComponent("hard"))
     // Fixed times and modes so the listing is deterministic.
-    try run("sh", ["-c", "cd '\(tree.path)' && chmod 0644 f*.bin && find . -exec touch -h -d '2021-03-04 05:06:07' {} +"])
+    try run(
+      "sh", ["-c", "cd '\(tree.path)' && chmod 0644 f*.bin && find . -exec touch -h -d '2021-03-04 05:06:07' {} +"])
     return tree
   }
 
   static func tar(_ tree: URL, format: String, extra: [String] = []) throws -> [UInt8] {
     let result = try run(
       "tar",
-      ["-C", tree.path, "--format=\(format)", "--sort=name", "--owner=root:0", "--group=root:0"] + extra + ["-cf", "-", "."])
-    guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
+      ["-C", tree.path, "--format=\(format)", "--sort=name", "--owner=root:0", "--group=root:0"] + extra + [
+        "-cf", "-", ".",
+      ])
+    guard result.status == 0 else {
+      throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr])
+    }
     return [UInt8](result.stdout)
   }
 
@@ -68,7 +74,9 @@ struct TarReaderTests {
     }
   }
 
-  static func list(_ archive: [UInt8], splits: [Int] = [], limits: TarReader.Limits = .init()) throws -> ([TarMember], TarSummary) {
+  static func list(_ archive: [UInt8], splits: [Int] = [], limits: TarReader.Limits = .init()) throws -> (
+    [TarMember], TarSummary
+  ) {
     var reader = TarReader(limits: limits)
     var listing = TarListing()
     var start = 0
@@ -171,7 +179,9 @@ struct TarReaderTests {
     let inPadding = victim.dataOffset + 10_001
     let padding = #expect(throws: TarError.self) { _ = try Self.list(Array(archive.prefix(Int(inPadding)))) }
     #expect(padding?.field == "padding")
-    let inHeader = #expect(throws: TarError.self) { _ = try Self.list(Array(archive.prefix(Int(victim.headerOffset) + 100))) }
+    let inHeader = #expect(throws: TarError.self) {
+      _ = try Self.list(Array(archive.prefix(Int(victim.headerOffset) + 100)))
+    }
     #expect(inHeader?.field == "header")
   }
 

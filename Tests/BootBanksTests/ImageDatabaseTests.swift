@@ -46,7 +46,8 @@ struct ImageDatabaseTests {
   }
 
   func esxBaseXML(namespaced: Bool = false) -> String {
-    let root = namespaced ? "<vib xmlns=\"http://www.vmware.com/depotmanagement/vib\" version=\"5.0\">" : "<vib version=\"5.0\">"
+    let root =
+      namespaced ? "<vib xmlns=\"http://www.vmware.com/depotmanagement/vib\" version=\"5.0\">" : "<vib version=\"5.0\">"
     return """
       <?xml version="1.0" encoding="utf-8"?>
       \(root)
@@ -119,7 +120,9 @@ struct ImageDatabaseTests {
     return [UInt8](result.stdout)
   }
 
-  func standardDatabase(namespaced: Bool = false, extra: [String: String] = [:], extraVIB: String = "") throws -> [UInt8] {
+  func standardDatabase(namespaced: Bool = false, extra: [String: String] = [:], extraVIB: String = "") throws
+    -> [UInt8]
+  {
     var files = [
       "var/db/esximg/profiles/ESXi-6.7.0-20190802001-standard": profileXML(extraVIB: extraVIB),
       "var/db/esximg/vibs/esx-base-1234567890.xml": esxBaseXML(namespaced: namespaced),
