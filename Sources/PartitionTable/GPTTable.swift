@@ -118,7 +118,8 @@ public struct GPTTable: Hashable, Sendable {
       if hard { usable = false }
       if fatal { readable = false }
       findings.append(
-        .field(hard ? severity : .warning, structure: structure, field: field, offset: offset, kind, partition: partition))
+        .field(
+          hard ? severity : .warning, structure: structure, field: field, offset: offset, kind, partition: partition))
     }
 
     mutating func other(
@@ -128,7 +129,8 @@ public struct GPTTable: Hashable, Sendable {
       if hard { usable = false }
       if fatal { readable = false }
       findings.append(
-        Finding(hard ? severity : .warning, kind, "\(structure): \(message)", offset: offset, lba: lba, partition: partition))
+        Finding(
+          hard ? severity : .warning, kind, "\(structure): \(message)", offset: offset, lba: lba, partition: partition))
     }
 
     var verdict: StructureVerdict { StructureVerdict(name: structure, ok: usable, findings: findings) }
@@ -159,7 +161,8 @@ public struct GPTTable: Hashable, Sendable {
       var finding = Finding(role.severity, error, lba: lba)
       if error.field == "Signature" {
         finding.kind = "badSignature"
-        finding.message = "\(role.headerName): no \"EFI PART\" signature at LBA \(lba) (byte 0x\(String(base, radix: 16)))"
+        finding.message =
+          "\(role.headerName): no \"EFI PART\" signature at LBA \(lba) (byte 0x\(String(base, radix: 16)))"
       }
       head.findings.append(finding)
       entries.other(hard: true, fatal: true, "entriesNotRead", "not read: there is no header to locate them")
@@ -184,14 +187,15 @@ public struct GPTTable: Hashable, Sendable {
     let allowedSize = UInt64(GPTHeader.minimumSize)...UInt64(sectorSize)
     if !allowedSize.contains(UInt64(h.headerSize)) {
       judge.field(
-        hard: true, fatal: true, "HeaderSize", at: h.offset(O.headerSize), .outOfRange(value: UInt64(h.headerSize), allowed: allowedSize))
+        hard: true, fatal: true, "HeaderSize", at: h.offset(O.headerSize),
+        .outOfRange(value: UInt64(h.headerSize), allowed: allowedSize))
     }
     if let computed = h.computedHeaderCRC32, computed != h.headerCRC32 {
       judge.field(
         hard: true, fatal: true, "HeaderCRC32", at: h.offset(O.headerCRC32),
         .checksumMismatch(stored: h.headerCRC32, computed: computed))
     }
-    if h.revision != GPTHeader.revision1_0 {
+    if h.revision != GPTHeader.revision10 {
       judge.field(
         hard: false, "Revision", at: h.offset(O.revision),
         .invalid("is \(hex(h.revision)), expected 0x10000 (1.0)"))
@@ -201,7 +205,8 @@ public struct GPTTable: Hashable, Sendable {
     }
     if h.myLBA != lba {
       judge.field(
-        hard: true, fatal: true, "MyLBA", at: h.offset(O.myLBA), .invalid("is \(h.myLBA), but this header is at LBA \(lba)"))
+        hard: true, fatal: true, "MyLBA", at: h.offset(O.myLBA),
+        .invalid("is \(h.myLBA), but this header is at LBA \(lba)"))
     }
     let last = sectors &- 1
     if role.isPrimary {
@@ -236,7 +241,8 @@ public struct GPTTable: Hashable, Sendable {
       judge.field(
         hard: true, "LastUsableLBA", at: h.offset(O.lastUsableLBA),
         .invalid(
-          "is \(h.lastUsableLBA), but the image's last LBA is \(last) (the backup header's place): the image is shorter than the table claims"))
+          "is \(h.lastUsableLBA), but the image's last LBA is \(last) (the backup header's place): the image is shorter than the table claims"
+        ))
     } else if role.isPrimary, h.alternateLBA > 1, h.lastUsableLBA >= h.alternateLBA {
       judge.field(
         hard: true, "LastUsableLBA", at: h.offset(O.lastUsableLBA),
@@ -273,19 +279,22 @@ public struct GPTTable: Hashable, Sendable {
       judge.field(
         hard: true, "PartitionEntryLBA", at: entryField,
         .invalid(
-          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) runs past the last LBA \(last); the image is shorter than the table claims"))
+          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) runs past the last LBA \(last); the image is shorter than the table claims"
+        ))
     } else if role.isPrimary {
       if range.lowerBound < 2 || range.upperBound > h.firstUsableLBA {
         judge.field(
           hard: true, "PartitionEntryLBA", at: entryField,
           .invalid(
-            "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie in 2..<FirstUsableLBA \(h.firstUsableLBA)"))
+            "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie in 2..<FirstUsableLBA \(h.firstUsableLBA)"
+          ))
       }
     } else if range.lowerBound <= h.lastUsableLBA || range.upperBound > lba {
       judge.field(
         hard: true, "PartitionEntryLBA", at: entryField,
         .invalid(
-          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie after LastUsableLBA \(h.lastUsableLBA) and before this header at \(lba)"))
+          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie after LastUsableLBA \(h.lastUsableLBA) and before this header at \(lba)"
+        ))
     }
   }
 
@@ -313,12 +322,14 @@ public struct GPTTable: Hashable, Sendable {
       judge.field(
         hard: true, "MyLBA", at: b.offset(O.myLBA),
         .invalid(
-          "is \(b.myLBA), but the primary header's AlternateLBA (byte 0x\(String(p.offset(O.alternateLBA), radix: 16))) is \(p.alternateLBA)"))
+          "is \(b.myLBA), but the primary header's AlternateLBA (byte 0x\(String(p.offset(O.alternateLBA), radix: 16))) is \(p.alternateLBA)"
+        ))
     }
     compare("FirstUsableLBA", O.firstUsableLBA, b.firstUsableLBA, p.firstUsableLBA)
     compare("LastUsableLBA", O.lastUsableLBA, b.lastUsableLBA, p.lastUsableLBA)
     compare("DiskGUID", O.diskGUID, b.diskGUID.description, p.diskGUID.description)
-    compare("NumberOfPartitionEntries", O.numberOfPartitionEntries, b.numberOfPartitionEntries, p.numberOfPartitionEntries)
+    compare(
+      "NumberOfPartitionEntries", O.numberOfPartitionEntries, b.numberOfPartitionEntries, p.numberOfPartitionEntries)
     compare("SizeOfPartitionEntry", O.sizeOfPartitionEntry, b.sizeOfPartitionEntry, p.sizeOfPartitionEntry)
     if b.partitionEntryArrayCRC32 != p.partitionEntryArrayCRC32 {
       compare(
@@ -337,7 +348,9 @@ public struct GPTTable: Hashable, Sendable {
       range.upperBound <= sectors
     else {
       judge.other(
-        hard: true, fatal: true, "entriesNotRead", "not read: the header's PartitionEntryLBA, NumberOfPartitionEntries or SizeOfPartitionEntry put the array out of reach")
+        hard: true, fatal: true, "entriesNotRead",
+        "not read: the header's PartitionEntryLBA, NumberOfPartitionEntries or SizeOfPartitionEntry put the array out of reach"
+      )
       return []
     }
     let base = Int64(range.lowerBound) * Int64(sectorSize)  // range ⊂ the image, so no overflow
@@ -418,7 +431,9 @@ public struct GPTTable: Hashable, Sendable {
           entryOffset: at))
     }
     // Overlaps: sorted by start, each against the furthest end so far.
-    let ordered = partitions.filter { $0.firstLBA <= $0.lastLBA }.sorted { ($0.firstLBA, $0.number) < ($1.firstLBA, $1.number) }
+    let ordered = partitions.filter { $0.firstLBA <= $0.lastLBA }.sorted {
+      ($0.firstLBA, $0.number) < ($1.firstLBA, $1.number)
+    }
     var reach: Partition?
     for partition in ordered {
       if let previous = reach, partition.firstLBA <= previous.lastLBA {

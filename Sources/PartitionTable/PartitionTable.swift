@@ -208,7 +208,8 @@ public enum PartitionTable {
         .field(
           .error, structure: "MBR", field: "BootIndicator", offset: offset,
           .invalid(
-            "of record \(slot + 1) is \(hex2(entry.bootIndicator)), expected 0x00 or 0x80: not a partition table.\(what)"))
+            "of record \(slot + 1) is \(hex2(entry.bootIndicator)), expected 0x00 or 0x80: not a partition table.\(what)"
+          ))
       ]
     }
     guard hint != .none else { return nil }

@@ -36,10 +36,12 @@ struct HostileInputTests {
     }
   }
 
-  @Test("absurd NumberOfPartitionEntries and SizeOfPartitionEntry allocate nothing", arguments: [
-    (UInt32.max, UInt32(128)), (UInt32(1 << 20), UInt32(128)), (UInt32(128), UInt32.max),
-    (UInt32(128), UInt32(1 << 31)), (UInt32.max, UInt32.max), (UInt32(0), UInt32(0)),
-  ])
+  @Test(
+    "absurd NumberOfPartitionEntries and SizeOfPartitionEntry allocate nothing",
+    arguments: [
+      (UInt32.max, UInt32(128)), (UInt32(1 << 20), UInt32(128)), (UInt32(128), UInt32.max),
+      (UInt32(128), UInt32(1 << 31)), (UInt32.max, UInt32.max), (UInt32(0), UInt32(0)),
+    ])
   func absurdArray(count: UInt32, size: UInt32) throws {
     var bytes = GPTImageBuilder().build()
     for header in [512, 255 * 512] {

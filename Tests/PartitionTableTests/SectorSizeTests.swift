@@ -18,8 +18,10 @@ struct SectorSizeTests {
     b.sectorSize = 4096
     b.sectors = 64
     b.entries = [
-      .init(type: PartitionType.efiSystem, unique: "AAAAAAAA-0000-0000-0000-000000000001", first: 8, last: 15, name: "BOOT"),
-      .init(type: PartitionType.vmfsL, unique: "AAAAAAAA-0000-0000-0000-000000000007", first: 16, last: 27, name: "OSDATA"),
+      .init(
+        type: PartitionType.efiSystem, unique: "AAAAAAAA-0000-0000-0000-000000000001", first: 8, last: 15, name: "BOOT"),
+      .init(
+        type: PartitionType.vmfsL, unique: "AAAAAAAA-0000-0000-0000-000000000007", first: 16, last: 27, name: "OSDATA"),
     ]
     let image = MemoryImage(b.build(), sectorSize: 512)
     let detection = try PartitionTable.detectSectorSize(of: image)

@@ -66,7 +66,8 @@ struct SfdiskOracleTests {
     let scratch = try ScratchDirectory("sgdisk-hybrid")
     let path = try scratch.sparseFile("disk.img", size: 1 << 20)
     let sgdisk = toolPath("sgdisk")!
-    let made = try runTool(sgdisk, ["-a", "1", "-o", "-n", "1:64:127", "-t", "1:ef00", "-n", "2:128:191", "-t", "2:0700", path])
+    let made = try runTool(
+      sgdisk, ["-a", "1", "-o", "-n", "1:64:127", "-t", "1:ef00", "-n", "2:128:191", "-t", "2:0700", path])
     try #require(made.status == 0)
     try #require(try runTool(sgdisk, ["-h", option, path]).status == 0)
     let layout = try PartitionTable.read(from: TestFileSource(path: path))

@@ -22,7 +22,9 @@ struct SgdiskOracleTests {
     "-A", "1:set:2", "-A", "5:set:63", "-A", "6:set:0",
   ]
 
-  func makeDisk(_ scratch: ScratchDirectory, size: Int64 = 8 << 30, arguments: [String] = esxi6Arguments) throws -> String {
+  func makeDisk(_ scratch: ScratchDirectory, size: Int64 = 8 << 30, arguments: [String] = esxi6Arguments) throws
+    -> String
+  {
     let path = try scratch.sparseFile("disk.img", size: size)
     let result = try runTool(toolPath("sgdisk")!, arguments + [path])
     try #require(result.status == 0, "sgdisk: \(result.stderr)")
@@ -41,7 +43,10 @@ struct SgdiskOracleTests {
     var numbers = [Int]()
     var inTable = false
     for line in table.split(separator: "\n") {
-      if line.hasPrefix("Number") { inTable = true; continue }
+      if line.hasPrefix("Number") {
+        inTable = true
+        continue
+      }
       if inTable, let n = line.split(separator: " ").first.flatMap({ Int($0) }) { numbers.append(n) }
     }
     return try numbers.sorted().map { number in
@@ -92,7 +97,8 @@ struct SgdiskOracleTests {
     #expect(layout.partition(6)?.attributeNames == ["RequiredPartition"])
     #expect(layout.partition(5)?.attributeNames == ["GUID:63"])
     // sgdisk's names where it has them.
-    for (p, s) in zip(layout.partitions, theirs) where ![PartitionType.vmkDiagnostic, PartitionType.vmfs].contains(p.typeGUID ?? "") {
+    for (p, s) in zip(layout.partitions, theirs)
+    where ![PartitionType.vmkDiagnostic, PartitionType.vmfs].contains(p.typeGUID ?? "") {
       #expect(p.typeName == s.typeName)
     }
   }
@@ -100,7 +106,9 @@ struct SgdiskOracleTests {
   /// sgdisk -v prints "Main header: OK|ERROR" and the like when any CRC is off.
   func sgdiskCRCVerdicts(_ path: String) throws -> [String: Bool] {
     let result = try runTool(toolPath("sgdisk")!, ["-v", path])
-    var verdicts = ["Main header": true, "Backup header": true, "Main partition table": true, "Backup partition table": true]
+    var verdicts = [
+      "Main header": true, "Backup header": true, "Main partition table": true, "Backup partition table": true,
+    ]
     for line in (result.stdout + "\n" + result.stderr).split(separator: "\n") {
       for key in verdicts.keys where line.hasPrefix(key + ": ") { verdicts[key] = line.hasSuffix("OK") }
     }
@@ -120,7 +128,10 @@ struct SgdiskOracleTests {
     let scratch = try ScratchDirectory("sgdisk-v")
     let path = try makeDisk(
       scratch, size: 1 << 20,
-      arguments: ["-a", "1", "-o", "-n", "1:64:127", "-t", "1:ef00", "-c", "1:BOOT", "-n", "5:128:191", "-t", "5:0700", "-c", "5:BANK1"])
+      arguments: [
+        "-a", "1", "-o", "-n", "1:64:127", "-t", "1:ef00", "-c", "1:BOOT", "-n", "5:128:191", "-t", "5:0700", "-c",
+        "5:BANK1",
+      ])
     if offset >= 0 {
       let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
       try handle.seek(toOffset: UInt64(offset))
@@ -141,7 +152,9 @@ struct SgdiskOracleTests {
     let theirs = try sgdiskPartitions(path).map { $0.number }
     #expect((layout.linuxPartitions ?? layout.partitions).map(\.number) == theirs)
     if !primaryOK {
-      #expect(layout.findings.contains { $0.kind == "primaryGPTBadBackupGood" && $0.message.contains("NOT bootable by ESXi") })
+      #expect(
+        layout.findings.contains { $0.kind == "primaryGPTBadBackupGood" && $0.message.contains("NOT bootable by ESXi") }
+      )
     }
   }
 
@@ -158,7 +171,8 @@ struct SgdiskOracleTests {
     #expect(!layout.esxiBootable)
     let primary = layout.structure(StructureVerdict.primaryHeader)?.findings ?? []
     #expect(primary.contains { $0.kind == "badAlternateLBA" && $0.message.contains("shorter than the table claims") })
-    #expect(layout.structure(StructureVerdict.primaryEntries)?.findings.contains { $0.kind == "partitionPastEnd" } == true)
+    #expect(
+      layout.structure(StructureVerdict.primaryEntries)?.findings.contains { $0.kind == "partitionPastEnd" } == true)
     #expect(layout.structure(StructureVerdict.backupHeader)?.ok == false)
   }
 }
