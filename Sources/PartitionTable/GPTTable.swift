@@ -430,6 +430,9 @@ public struct GPTTable: Hashable, Sendable {
           attributes: entry.attributes, bootable: entry.attributes & GPTAttributes.legacyBIOSBootable != 0,
           entryOffset: at))
     }
+    if partitions.isEmpty {
+      judge.other(hard: false, "noPartitions", "all \(count) entries are unused", offset: base)
+    }
     // Overlaps: sorted by start, each against the furthest end so far.
     let ordered = partitions.filter { $0.firstLBA <= $0.lastLBA }.sorted {
       ($0.firstLBA, $0.number) < ($1.firstLBA, $1.number)

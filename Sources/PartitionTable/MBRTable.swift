@@ -67,6 +67,10 @@ public struct MBRTable: Hashable, Sendable {
           isExtendedContainer: entry.isExtended, entryOffset: at))
     }
     findOverlaps(partitions, into: &judge)
+    if partitions.isEmpty {
+      judge.other(
+        hard: false, "noPartitions", "all four partition records are empty", offset: Int64(MBR.Offset.partitionRecord))
+    }
     var verdicts = [judge.verdict]
 
     if let extended {

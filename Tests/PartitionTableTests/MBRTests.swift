@@ -132,4 +132,11 @@ struct MBRTests {
     #expect(layout.partition(6)?.mbrType == 0x8E)
     #expect(layout.partition(2)?.typeName == "Linux extended")
   }
+
+  @Test("an MBR with four empty records is a table with no partitions, and says so")
+  func emptyTable() throws {
+    let layout = try PartitionTable.read(from: MemoryImage(MBRImageBuilder(sectors: 64).build()))
+    #expect(layout.type == .mbr && layout.partitions.isEmpty)
+    #expect(layout.structure("MBR")?.findings.map(\.kind) == ["noPartitions"])
+  }
 }
