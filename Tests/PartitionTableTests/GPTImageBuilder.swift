@@ -100,8 +100,11 @@ enum GPTFixup {
     let lba: UInt64 = image.littleEndian(at: headerOffset + 72) ?? 0
     let count: UInt32 = image.littleEndian(at: headerOffset + 80) ?? 0
     let size: UInt32 = image.littleEndian(at: headerOffset + 84) ?? 0
+    guard lba < UInt64(image.count / sectorSize) else { return refreshHeaderCRC(&image, headerOffset: headerOffset) }
     let start = Int(lba) * sectorSize
-    let array = Array(image[start..<(start + Int(count) * Int(size))])
+    let length = Int(count) * Int(size)
+    guard length <= image.count - start else { return refreshHeaderCRC(&image, headerOffset: headerOffset) }
+    let array = Array(image[start..<(start + length)])
     image.storeLittleEndian(CRC32.checksum(array), at: headerOffset + 88)
     refreshHeaderCRC(&image, headerOffset: headerOffset)
   }

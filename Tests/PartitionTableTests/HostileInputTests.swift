@@ -127,3 +127,30 @@ struct SplitMix {
     return UInt8(truncatingIfNeeded: z ^ (z >> 31))
   }
 }
+
+@Suite("hostile input: mutation", .timeLimit(.minutes(2)))
+struct MutationTests {
+  /// Flips a few random bytes anywhere in the table sectors of a GPT disk and of a legacy MBR
+  /// disk, with and without fixing the CRCs, a few hundred times: every run must return.
+  @Test("random mutations of table sectors never trap", arguments: 0..<8)
+  func mutations(batch: Int) throws {
+    var generator = SplitMix(seed: UInt64(1000 + batch))
+    let gpt = GPTImageBuilder().build()
+    let mbr = MBRImageBuilder.legacyESXi.build()
+    let gptTableBytes = Array(0..<(34 * 512)) + Array((222 * 512)..<(256 * 512))
+    let mbrTableBytes = [0, 256, 512, 768, 896].flatMap { Array(($0 * 512)..<($0 * 512 + 512)) }
+    for round in 0..<50 {
+      var bytes = round % 2 == 0 ? gpt : mbr
+      let places = round % 2 == 0 ? gptTableBytes : mbrTableBytes
+      for _ in 0..<(1 + Int(generator.byte() % 8)) {
+        let pick = (Int(generator.byte()) << 8 | Int(generator.byte())) % places.count
+        bytes[places[pick]] ^= generator.byte() | 1
+      }
+      if round % 4 == 0 {
+        GPTFixup.refreshEntriesCRC(&bytes, headerOffset: 512)
+      }
+      let layout = try PartitionTable.read(from: MemoryImage(bytes))
+      _ = layout.allFindings
+    }
+  }
+}
