@@ -103,6 +103,28 @@ struct SgdiskOracleTests {
     }
   }
 
+  @Test("the ESXi 7.x layout (4 GiB banks, ESX-OSData) on a 16 GiB sparse file")
+  func esxi7Layout() throws {
+    let scratch = try ScratchDirectory("sgdisk7")
+    let path = try makeDisk(
+      scratch, size: 16 << 30,
+      arguments: [
+        "-a", "1", "-o",
+        "-n", "1:64:204863", "-t", "1:C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "-c", "1:BOOT",
+        "-n", "5:208896:8595455", "-t", "5:EBD0A0A2-B9E5-4433-87C0-68B6B72699C7", "-c", "5:BOOTBANK1",
+        "-n", "6:8597504:16984063", "-t", "6:EBD0A0A2-B9E5-4433-87C0-68B6B72699C7", "-c", "6:BOOTBANK2",
+        "-n", "7:16986112:33554398", "-t", "7:4EB2EA39-7855-4790-A79E-FAE495E21F8D", "-c", "7:OSDATA",
+      ])
+    let layout = try PartitionTable.read(from: TestFileSource(path: path))
+    #expect(layout.type == .gpt && layout.esxiBootable && !layout.hasErrors, "\(layout.allFindings.map(\.message))")
+    var theirs = try sgdiskPartitions(path)
+    for i in theirs.indices { theirs[i].typeName = "" }
+    #expect(Self.ours(layout.partitions) == theirs)
+    #expect(layout.partitions.map(\.name) == ["BOOT", "BOOTBANK1", "BOOTBANK2", "OSDATA"])
+    #expect(layout.partition(7)?.typeName == "VMFS-L (ESX-OSData)")
+    #expect(layout.partition(5)?.sizeBytes == UInt64(8_595_455 - 208_896 + 1) * 512)  // 4 GiB less the 1 MiB gap
+  }
+
   /// sgdisk -v prints "Main header: OK|ERROR" and the like when any CRC is off.
   func sgdiskCRCVerdicts(_ path: String) throws -> [String: Bool] {
     let result = try runTool(toolPath("sgdisk")!, ["-v", path])
