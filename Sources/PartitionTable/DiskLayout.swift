@@ -22,7 +22,8 @@ public struct DiskLayout: Hashable, Sendable, Codable {
   public var linuxType: TableType
   /// True when the loader can use this table: for GPT, a protective MBR and a primary header and
   /// entry array with no errors (the loader never falls back to the backup); for MBR, an MBR and
-  /// EBR chain with no errors. Not a judgement on what the partitions hold.
+  /// EBR chain with no errors, and no GPT that Linux would read instead (`esxiSeesMBR`). Not a
+  /// judgement on what the partitions hold.
   public var esxiBootable: Bool
   /// One verdict per structure, in disk order.
   public var structures: [StructureVerdict]
