@@ -6,5 +6,6 @@ extension BootBankCommand {
     Info.self,
     Scan.self,
     Status.self,
+    Verify.self,
   ]
 }
