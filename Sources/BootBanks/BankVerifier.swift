@@ -26,6 +26,20 @@ public enum BankVerifier {
     var deviceFindings = layout.allFindings + status.findings.filter { $0.partition == nil }
     let byPartition = Dictionary(grouping: status.findings.filter { $0.partition != nil }) { $0.partition ?? 0 }
 
+    // A FAT partition holding /boot.cfg without the VMware magic: the loader skips it.
+    for found in status.discovered where found.candidate.uuid == nil {
+      guard let partition = layout.partition(found.candidate.partition) else { continue }
+      let start = Int64(clamping: partition.offsetBytes)
+      let slice = source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes)))
+      if (try? BankDiscovery.readBootConfig(slice)) != nil {
+        deviceFindings.append(
+          .error(
+            "bankMagicMissing",
+            "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
+            offset: start &+ Int64(layout.sectorSize), lba: partition.firstLBA + 1, partition: partition.number))
+      }
+    }
+
     var banks: [Verification.BankResult] = []
     for verdict in status.choice.banks {
       guard verdict.uuid != nil, let config = verdict.config else { continue }
