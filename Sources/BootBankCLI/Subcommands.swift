@@ -7,5 +7,6 @@ extension BootBankCommand {
     Scan.self,
     Status.self,
     Verify.self,
+    Diff.self,
   ]
 }
