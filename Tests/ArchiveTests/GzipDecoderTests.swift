@@ -132,6 +132,15 @@ struct GzipDecoderTests {
     }
   }
 
+  @Test("looksLikeGzip recognises a member start")
+  func sniff() throws {
+    let compressed = try S.gzipN(text)
+    let gzip = GzipDecoder.looksLikeGzip(compressed.span)
+    let plain = GzipDecoder.looksLikeGzip(text.span)
+    let short = GzipDecoder.looksLikeGzip([0x1f, 0x8b].span)
+    #expect(gzip && !plain && !short)
+  }
+
   @Test("BOOTBANK_INFLATE selects the default backend")
   func environmentDefault() {
     let expected: InflateBackend = ProcessInfo.processInfo.environment["BOOTBANK_INFLATE"] == "zlib" ? .zlib : .isal

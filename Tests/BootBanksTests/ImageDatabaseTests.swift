@@ -236,6 +236,20 @@ struct ImageDatabaseTests {
     #expect(manifest.entry(forFile: "ghost.v00")?.sha256Gunzip == nil)
   }
 
+  @Test("a profile VIB ID spelled differently still finds its descriptor")
+  func looseVIBID() throws {
+    let extraVIB = """
+      <vib><vib-id>vmware_BOOTBANK_tools-light_11.0.1.14773994-15160134</vib-id>
+      <payloads><payload payload-name="tools">tools2.t00</payload></payloads></vib>
+      <vib><vib-id>Acme_bootbank_esx-ui-opts_1.0-1</vib-id>
+      <payloads><payload payload-name="useropts">opts2.gz</payload></payloads></vib>
+      """
+    let manifest = PayloadManifest(database: try ImageDatabase(imgdb: try standardDatabase(extraVIB: extraVIB)))
+    #expect(manifest.findings.isEmpty, "\(manifest.findings)")
+    #expect(manifest.entry(forFile: "tools2.t00")?.vibName == "tools-light")
+    #expect(manifest.entry(forFile: "opts2.gz")?.vibName == "esx-ui-opts")
+  }
+
   @Test("an imgdb.tgz without a profile says so")
   func noProfile() throws {
     let bytes = try Self.imgdb(["var/db/esximg/vibs/tools-light-3333.xml": toolsXML])
