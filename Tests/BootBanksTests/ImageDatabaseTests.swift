@@ -191,13 +191,18 @@ struct ImageDatabaseTests {
     let manifest = PayloadManifest(database: try ImageDatabase(imgdb: try standardDatabase()))
     func check(_ name: String, _ bytes: [UInt8], chunk: Int = 1000) throws -> PayloadManifest.CheckResult {
       let entry = try #require(manifest.entry(forFile: name))
-      let check = PayloadManifest.FileCheck(entry: entry)
-      var start = 0
-      while start < bytes.count {
-        check.feed(Array(bytes[start..<min(start + chunk, bytes.count)]))
-        start += chunk
+      var results: [PayloadManifest.CheckResult] = []
+      for overlap in [true, false] {
+        let check = PayloadManifest.FileCheck(entry: entry, overlapHashing: overlap)
+        var start = 0
+        while start < bytes.count {
+          check.feed(Array(bytes[start..<min(start + chunk, bytes.count)]))
+          start += chunk
+        }
+        results.append(check.finish())
       }
-      return check.finish()
+      #expect(results[0] == results[1], "overlapped and inline hashing agree")
+      return results[0]
     }
     let sound = try check("sb.v00", sb)
     #expect(sound.findings.isEmpty, "\(sound.findings)")
