@@ -150,6 +150,18 @@ struct ImageDatabaseTests {
     #expect(base.payload(named: "sb")?.type == "vgz")
     #expect(database.members.contains { $0.name == "var/db/esximg/bulletins/ESXi670-201908001.xml" })
     #expect(database.tar.end == .twoZeroBlocks)
+
+    // Pushed in 512-byte clusters, as read off a FAT volume: the same database.
+    let bytes = try standardDatabase()
+    let reader = ImageDatabase.Reader(backend: backend)
+    var start = 0
+    while start < bytes.count {
+      try reader.feed(Array(bytes[start..<min(start + 512, bytes.count)]))
+      start += 512
+    }
+    let chunked = try reader.finish()
+    #expect(chunked.profiles == database.profiles)
+    #expect(chunked.vibs == database.vibs)
   }
 
   @Test("the manifest maps each bank file to its digests and VIB, with ESXi's exceptions")
