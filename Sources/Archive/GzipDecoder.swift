@@ -104,6 +104,11 @@ public final class GzipDecoder {
     outputBuffer.deallocate()
   }
 
+  /// True when `prefix` starts like a gzip member: ID1 0x1f, ID2 0x8b, CM 8.
+  public static func looksLikeGzip(_ prefix: Span<UInt8>) -> Bool {
+    prefix.count >= 3 && prefix[0] == 0x1f && prefix[1] == 0x8b && prefix[2] == 8
+  }
+
   // MARK: Feeding
 
   /// Decodes the next chunk of compressed input.

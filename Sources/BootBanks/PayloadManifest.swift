@@ -40,7 +40,7 @@ public struct PayloadManifest: Hashable, Sendable {
     for vib in database.vibs where descriptors[vib.id] == nil { descriptors[vib.id] = vib }
 
     for vibEntry in profile?.vibs ?? [] {
-      let descriptor = descriptors[vibEntry.id]
+      let descriptor = descriptors[vibEntry.id] ?? Self.looseMatch(vibEntry.id, in: database.vibs)
       if descriptor == nil {
         findings.append(
           .error(
@@ -90,6 +90,19 @@ public struct PayloadManifest: Hashable, Sendable {
     }
     self.entries = entries.sorted { $0.fileName.lowercased() < $1.fileName.lowercased() }
     self.findings = findings
+  }
+
+  /// A descriptor for a profile VIB ID that is not spelled exactly as `vendor_type_name_version`
+  /// of any descriptor: the one matching case-insensitively, else the only one whose
+  /// `_name_version` ends the ID (hand-edited profiles, odd vendor strings).
+  static func looseMatch(_ id: String, in vibs: [ImageDatabase.VIB]) -> ImageDatabase.VIB? {
+    let lowered = id.lowercased()
+    if let match = vibs.first(where: { $0.id.lowercased() == lowered }) { return match }
+    let candidates = vibs.filter { vib in
+      guard let name = vib.name, let version = vib.version, !name.isEmpty, !version.isEmpty else { return false }
+      return lowered.hasSuffix("_\(name)_\(version)".lowercased())
+    }
+    return candidates.count == 1 ? candidates.first : nil
   }
 
   /// The entry for a bank file, matched case-insensitively (FAT names are).

@@ -98,6 +98,28 @@ struct GzipDecoderTests {
     }
   }
 
+  @Test("hundreds of tiny members, split anywhere: every trailer is found", arguments: backends)
+  func manyTinyMembers(backend: InflateBackend) throws {
+    // Python writes 300 members of 0–299 bytes, so the deflate data ends at every bit offset.
+    let script = """
+      import gzip, sys, random
+      r = random.Random(5)
+      out = b''.join(gzip.compress(bytes(r.randrange(4) + 97 for _ in range(n)), compresslevel=r.choice([1, 6, 9]), mtime=0)
+                     for n in [r.randrange(300) for _ in range(300)])
+      sys.stdout.buffer.write(out)
+      """
+    let stream = try S.pipe("python3", ["-c", script], [])
+    let (reference, summary) = try S.decode(stream, backend: backend)
+    #expect(summary.memberCount == 300)
+    #expect(summary.compressedSize == Int64(stream.count))
+    for round in 0..<5 {
+      let splits = (0..<(50 * (round + 1))).map { _ in Int.random(in: 0...stream.count) }.sorted()
+      let (output, again) = try S.decode(stream, backend: backend, splits: splits)
+      #expect(output == reference)
+      #expect(again == summary)
+    }
+  }
+
   @Test("the expansion limit stops a zip bomb", arguments: backends)
   func expansionLimit(backend: InflateBackend) throws {
     let zeros = [UInt8](repeating: 0, count: 4 << 20)
@@ -130,6 +152,15 @@ struct GzipDecoderTests {
         #expect(isal == zlib, "flip at \(offset)")
       }
     }
+  }
+
+  @Test("looksLikeGzip recognises a member start")
+  func sniff() throws {
+    let compressed = try S.gzipN(text)
+    let gzip = GzipDecoder.looksLikeGzip(compressed.span)
+    let plain = GzipDecoder.looksLikeGzip(text.span)
+    let short = GzipDecoder.looksLikeGzip([0x1f, 0x8b].span)
+    #expect(gzip && !plain && !short)
   }
 
   @Test("BOOTBANK_INFLATE selects the default backend")

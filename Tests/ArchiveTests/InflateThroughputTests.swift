@@ -1,4 +1,5 @@
 import Archive
+import Checksum
 import Foundation
 import Testing
 
@@ -48,5 +49,60 @@ struct InflateThroughputTests {
           + "\(Int(Double(input.count) / 1_048_576 / seconds)) MiB/s (input)")
     }
     #expect(sizes[.isal] == sizes[.zlib])
+  }
+}
+
+extension InflateThroughputTests {
+  @Test(
+    "inflate alone vs inflate + SHA-256 + SHA-1 of the output (what verify does per payload)",
+    .enabled(if: path != nil, "set BOOTBANK_BENCH_GZ to a gzip file to measure"))
+  func withHashing() throws {
+    let input = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try #require(Self.path))))
+    for hashing in [0, 1, 2] {
+      var best = Double.infinity
+      for _ in 0..<3 {
+        let decoder = GzipDecoder(backend: .isal)
+        var sha256 = SHA256Hasher()
+        var sha1 = SHA1Hasher()
+        let start = ContinuousClock.now
+        try decoder.feed(input) { chunk in
+          if hashing >= 1 { sha256.update(chunk) }
+          if hashing >= 2 { sha1.update(chunk) }
+        }
+        _ = try decoder.finish()
+        let elapsed = ContinuousClock.now - start
+        best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+      }
+      let label = ["inflate+CRC", "inflate+CRC+SHA-256", "inflate+CRC+SHA-256+SHA-1"][hashing]
+      print("\(label): \(String(format: "%.3f", best)) s")
+    }
+  }
+}
+
+extension InflateThroughputTests {
+  @Test(
+    "inflate with SHA-256 + SHA-1 overlapped on a second thread",
+    .enabled(if: path != nil, "set BOOTBANK_BENCH_GZ to a gzip file to measure"))
+  func overlapped() throws {
+    struct Hashes: Sendable {
+      var sha256 = SHA256Hasher()
+      var sha1 = SHA1Hasher()
+    }
+    let input = try [UInt8](Data(contentsOf: URL(fileURLWithPath: try #require(Self.path))))
+    var best = Double.infinity
+    for _ in 0..<3 {
+      let decoder = GzipDecoder(backend: .isal)
+      let hashing = BackgroundConsumer(state: Hashes()) { hashes, bytes in
+        hashes.sha256.update(bytes)
+        hashes.sha1.update(bytes)
+      }
+      let start = ContinuousClock.now
+      try decoder.feed(input) { hashing.send($0) }
+      _ = try decoder.finish()
+      _ = hashing.finish()
+      let elapsed = ContinuousClock.now - start
+      best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+    print("inflate+CRC with SHA-256+SHA-1 overlapped: \(String(format: "%.3f", best)) s")
   }
 }

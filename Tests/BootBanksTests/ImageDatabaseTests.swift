@@ -150,6 +150,18 @@ struct ImageDatabaseTests {
     #expect(base.payload(named: "sb")?.type == "vgz")
     #expect(database.members.contains { $0.name == "var/db/esximg/bulletins/ESXi670-201908001.xml" })
     #expect(database.tar.end == .twoZeroBlocks)
+
+    // Pushed in 512-byte clusters, as read off a FAT volume: the same database.
+    let bytes = try standardDatabase()
+    let reader = ImageDatabase.Reader(backend: backend)
+    var start = 0
+    while start < bytes.count {
+      try reader.feed(Array(bytes[start..<min(start + 512, bytes.count)]))
+      start += 512
+    }
+    let chunked = try reader.finish()
+    #expect(chunked.profiles == database.profiles)
+    #expect(chunked.vibs == database.vibs)
   }
 
   @Test("the manifest maps each bank file to its digests and VIB, with ESXi's exceptions")
@@ -191,13 +203,18 @@ struct ImageDatabaseTests {
     let manifest = PayloadManifest(database: try ImageDatabase(imgdb: try standardDatabase()))
     func check(_ name: String, _ bytes: [UInt8], chunk: Int = 1000) throws -> PayloadManifest.CheckResult {
       let entry = try #require(manifest.entry(forFile: name))
-      let check = PayloadManifest.FileCheck(entry: entry)
-      var start = 0
-      while start < bytes.count {
-        check.feed(Array(bytes[start..<min(start + chunk, bytes.count)]))
-        start += chunk
+      var results: [PayloadManifest.CheckResult] = []
+      for overlap in [true, false] {
+        let check = PayloadManifest.FileCheck(entry: entry, overlapHashing: overlap)
+        var start = 0
+        while start < bytes.count {
+          check.feed(Array(bytes[start..<min(start + chunk, bytes.count)]))
+          start += chunk
+        }
+        results.append(check.finish())
       }
-      return check.finish()
+      #expect(results[0] == results[1], "overlapped and inline hashing agree")
+      return results[0]
     }
     let sound = try check("sb.v00", sb)
     #expect(sound.findings.isEmpty, "\(sound.findings)")
@@ -234,6 +251,20 @@ struct ImageDatabaseTests {
     let manifest = PayloadManifest(database: database)
     #expect(manifest.findings.map(\.kind) == ["imgdbVIBDescriptorMissing", "imgdbPayloadMissing"])
     #expect(manifest.entry(forFile: "ghost.v00")?.sha256Gunzip == nil)
+  }
+
+  @Test("a profile VIB ID spelled differently still finds its descriptor")
+  func looseVIBID() throws {
+    let extraVIB = """
+      <vib><vib-id>vmware_BOOTBANK_tools-light_11.0.1.14773994-15160134</vib-id>
+      <payloads><payload payload-name="tools">tools2.t00</payload></payloads></vib>
+      <vib><vib-id>Acme_bootbank_esx-ui-opts_1.0-1</vib-id>
+      <payloads><payload payload-name="useropts">opts2.gz</payload></payloads></vib>
+      """
+    let manifest = PayloadManifest(database: try ImageDatabase(imgdb: try standardDatabase(extraVIB: extraVIB)))
+    #expect(manifest.findings.isEmpty, "\(manifest.findings)")
+    #expect(manifest.entry(forFile: "tools2.t00")?.vibName == "tools-light")
+    #expect(manifest.entry(forFile: "opts2.gz")?.vibName == "esx-ui-opts")
   }
 
   @Test("an imgdb.tgz without a profile says so")
