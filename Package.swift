@@ -17,10 +17,12 @@ let package = Package(
     .target(name: "DiskFormat", swiftSettings: settings),
     .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // OpenSSL's libcrypto: the SHA-256/SHA-1 backend (faster than swift-crypto's BoringSSL here; see BENCHMARKS.md).
+    .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
     .target(
       name: "Checksum",
-      dependencies: ["CISAL", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+      dependencies: ["CISAL", "CZlib", "COpenSSL", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: settings),
     .target(name: "PartitionTable", dependencies: ["DiskFormat", "Checksum"], swiftSettings: settings),
     .target(name: "FAT", dependencies: ["DiskFormat"], swiftSettings: settings),
@@ -44,6 +46,10 @@ let package = Package(
       ],
       swiftSettings: settings),
     .executableTarget(name: "bootbank", dependencies: ["BootBankCLI"], swiftSettings: settings),
+    // `make bench`: kernel throughput in memory and the two file readers (mmap windows, pread ring).
+    .executableTarget(
+      name: "bootbank-bench", dependencies: ["Checksum", "CISAL", "CZlib"], path: "Benchmarks/Kernels",
+      swiftSettings: settings),
 
     .target(name: "TestSupport", dependencies: ["DiskFormat"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(name: "DiskFormatTests", dependencies: ["DiskFormat", "TestSupport"], swiftSettings: settings),
