@@ -17,12 +17,10 @@ let package = Package(
     .target(name: "DiskFormat", swiftSettings: settings),
     .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-    // OpenSSL's libcrypto: the SHA-256/SHA-1 backend (faster than swift-crypto's BoringSSL here; see BENCHMARKS.md).
-    .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
     .target(
       name: "Checksum",
-      dependencies: ["CISAL", "CZlib", "COpenSSL", .product(name: "Crypto", package: "swift-crypto")],
+      dependencies: ["CISAL", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: settings),
     .target(name: "PartitionTable", dependencies: ["DiskFormat", "Checksum"], swiftSettings: settings),
     .target(name: "FAT", dependencies: ["DiskFormat"], swiftSettings: settings),

@@ -150,6 +150,14 @@ best_of() { # ALGO -> name of the faster bootbank variant (by median wall)
   "$BENCH" kernels --mib 256 --seconds 1.5
   echo '```'
   echo
+  echo "Peers, same divisor (user CPU time): \`openssl speed -evp sha256|sha1 -bytes 1048576\`:"
+  echo
+  echo '```'
+  for md in sha256 sha1; do
+    openssl speed -evp "$md" -bytes 1048576 -seconds 2 2>/dev/null | awk -v md="$md" '$1==md {printf "%-36s %9.2f GB/s\n", "openssl speed " md, $2/1e6}'
+  done
+  echo '```'
+  echo
   echo "### Tools on the ${SIZE_MIB} MiB page-cached image"
   echo
   echo "| run | median s | GB/s | user s | sys s | peak RSS MiB |"

@@ -12,11 +12,10 @@ extension Digester {
     _ algorithms: Set<Algorithm>,
     threading: Threading = .automatic,
     crcBackend: CRC32.Backend = CRC32.defaultBackend,
-    shaBackend: SHABackend = .default,
     reading produce: (PipelinedDigester) throws -> Void
   ) throws -> Digests {
     let digester = PipelinedDigester(
-      algorithms, threading: threading, crcBackend: crcBackend, shaBackend: shaBackend)
+      algorithms, threading: threading, crcBackend: crcBackend)
     do {
       try produce(digester)
     } catch {
@@ -38,7 +37,6 @@ extension Digester {
     _ algorithms: Set<Algorithm>,
     threading: Threading = .automatic,
     crcBackend: CRC32.Backend = CRC32.defaultBackend,
-    shaBackend: SHABackend = .default,
     bufferSize: Int = 4 << 20,
     ringDepth: Int = 4,
     fill: (UnsafeMutableRawBufferPointer) throws -> Int
@@ -46,7 +44,7 @@ extension Digester {
     let ring = BufferRing(bufferSize: bufferSize, depth: ringDepth)
     defer { ring.deallocate() }
     let digester = PipelinedDigester(
-      algorithms, threading: threading, crcBackend: crcBackend, shaBackend: shaBackend,
+      algorithms, threading: threading, crcBackend: crcBackend,
       chunkSize: min(ring.bufferSize, 1 << 20))
     do {
       while true {

@@ -18,13 +18,12 @@ public struct Digester: Sendable {
 
   public init(
     _ algorithms: Set<Algorithm>,
-    crcBackend: CRC32.Backend = CRC32.defaultBackend,
-    shaBackend: SHABackend = .default
+    crcBackend: CRC32.Backend = CRC32.defaultBackend
   ) {
     self.algorithms = algorithms
     if algorithms.contains(.crc32) { crc = CRC32(backend: crcBackend) }
-    if algorithms.contains(.sha256) { sha256 = SHA256Hasher(backend: shaBackend) }
-    if algorithms.contains(.sha1) { sha1 = SHA1Hasher(backend: shaBackend) }
+    if algorithms.contains(.sha256) { sha256 = SHA256Hasher() }
+    if algorithms.contains(.sha1) { sha1 = SHA1Hasher() }
   }
 
   /// Adds the next bytes of the stream.

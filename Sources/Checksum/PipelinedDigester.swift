@@ -42,19 +42,18 @@ public final class PipelinedDigester {
     _ algorithms: Set<Algorithm>,
     threading: Threading = .automatic,
     crcBackend: CRC32.Backend = CRC32.defaultBackend,
-    shaBackend: SHABackend = .default,
     chunkSize: Int = 1 << 20,
     depth: Int = 8
   ) {
     self.algorithms = algorithms
     self.chunkSize = min(max(chunkSize, 64 << 10), 64 << 20)
     isPipelined = threading.resolved(for: algorithms)
-    inline = Digester(isPipelined ? [] : algorithms, crcBackend: crcBackend, shaBackend: shaBackend)
+    inline = Digester(isPipelined ? [] : algorithms, crcBackend: crcBackend)
     var lanes: [Lane] = []
     if isPipelined {
       if algorithms.contains(.crc32) { crc = CRC32(backend: crcBackend) }
-      if algorithms.contains(.sha256) { lanes.append(Lane(.sha256, backend: shaBackend)) }
-      if algorithms.contains(.sha1) { lanes.append(Lane(.sha1, backend: shaBackend)) }
+      if algorithms.contains(.sha256) { lanes.append(Lane(.sha256)) }
+      if algorithms.contains(.sha1) { lanes.append(Lane(.sha1)) }
     }
     self.lanes = lanes
     slots = DispatchSemaphore(value: max(depth, 2))
@@ -148,12 +147,12 @@ private final class Lane: @unchecked Sendable {
   var sha256: SHA256Hasher?
   var sha1: SHA1Hasher?
 
-  init(_ algorithm: Algorithm, backend: SHABackend) {
+  init(_ algorithm: Algorithm) {
     self.algorithm = algorithm
     queue = DispatchQueue(label: "bootbank.checksum.\(algorithm.rawValue)")
     switch algorithm {
-    case .sha256: sha256 = SHA256Hasher(backend: backend)
-    case .sha1: sha1 = SHA1Hasher(backend: backend)
+    case .sha256: sha256 = SHA256Hasher()
+    case .sha1: sha1 = SHA1Hasher()
     case .crc32: break
     }
   }
