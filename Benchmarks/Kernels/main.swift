@@ -4,7 +4,7 @@
 //
 //   bootbank-bench kernels [--mib N] [--seconds S]
 //   bootbank-bench file PATH [--reader mmap|pread] [--algo crc32,sha256] [--window MiB]
-//                  [--threading automatic|inline|pipelined] [--populate] [--quiet]
+//                  [--threading automatic|inline|pipelined] [--populate] [--no-holes]
 
 import CISAL
 import CZlib
@@ -134,9 +134,36 @@ struct FileError: Error, CustomStringConvertible {
 
 func errnoText() -> String { String(cString: strerror(errno)) }
 
-/// Hashes `path` through mapped windows, each unmapped as soon as every algorithm is done with it.
+/// The segment of a file that starts at `position`: data up to `end`, or a hole up to `end`.
+///
+/// Uses `lseek(SEEK_DATA/SEEK_HOLE)`; a file system without them reports all data. Holes read
+/// as zeros, so a reader can feed zeros instead of faulting in or copying zero pages.
+func segment(fd: Int32, at position: Int, size: Int, skipHoles: Bool) -> (isHole: Bool, end: Int) {
+  guard skipHoles else { return (false, size) }
+  let seekData: Int32 = 3, seekHole: Int32 = 4  // SEEK_DATA, SEEK_HOLE (need _GNU_SOURCE in C)
+  let data = lseek(fd, off_t(position), seekData)
+  if data < 0 { return errno == ENXIO ? (true, size) : (false, size) }
+  let page = 4096
+  let dataStart = Int(data) / page * page
+  if dataStart > position { return (true, dataStart) }
+  let hole = lseek(fd, off_t(position), seekHole)
+  return (false, hole < 0 ? size : min(Int(hole), size))
+}
+
+/// A zero-filled buffer fed for holes; lives until the digest is finished.
+final class Zeros: @unchecked Sendable {
+  let buffer: UnsafeMutableRawBufferPointer
+  init(count: Int) {
+    buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 4096)
+    buffer.initializeMemory(as: UInt8.self, repeating: 0)
+  }
+  deinit { buffer.deallocate() }
+}
+
+/// Hashes `path` through mapped windows, each unmapped as soon as every algorithm is done with
+/// it; holes are fed from a zero buffer instead of being mapped.
 func digestMapped(
-  path: String, algorithms: Set<Algorithm>, threading: Threading, window: Int, populate: Bool
+  path: String, algorithms: Set<Algorithm>, threading: Threading, window: Int, populate: Bool, skipHoles: Bool
 ) throws -> Digests {
   let fd = open(path, O_RDONLY | O_CLOEXEC)
   guard fd >= 0 else { throw FileError(description: "open \(path): \(errnoText())") }
@@ -144,42 +171,72 @@ func digestMapped(
   var st = stat()
   guard fstat(fd, &st) == 0 else { throw FileError(description: "fstat \(path): \(errnoText())") }
   let size = Int(st.st_size)
-  return try Digester.digest(algorithms, threading: threading) { digester in
-    var offset = 0
-    while offset < size {
-      let length = min(window, size - offset)
-      let flags = MAP_SHARED | (populate ? MAP_POPULATE : 0)
-      guard let base = mmap(nil, length, PROT_READ, flags, fd, off_t(offset)), base != MAP_FAILED else {
-        throw FileError(description: "mmap \(path) at \(offset): \(errnoText())")
+  let zeros = Zeros(count: 1 << 20)
+  return try withExtendedLifetime(zeros) {
+    try Digester.digest(algorithms, threading: threading) { digester in
+      var offset = 0
+      while offset < size {
+        let (isHole, end) = segment(fd: fd, at: offset, size: size, skipHoles: skipHoles)
+        if isHole {
+          while offset < end {
+            let n = min(zeros.buffer.count, end - offset)
+            digester.consume(UnsafeRawBufferPointer(rebasing: zeros.buffer[0..<n]), release: {})
+            offset += n
+          }
+          continue
+        }
+        while offset < end {
+          let length = min(window, end - offset)
+          let flags = MAP_SHARED | (populate ? MAP_POPULATE : 0)
+          guard let base = mmap(nil, length, PROT_READ, flags, fd, off_t(offset)), base != MAP_FAILED else {
+            throw FileError(description: "mmap \(path) at \(offset): \(errnoText())")
+          }
+          _ = madvise(base, length, MADV_SEQUENTIAL)
+          let address = UInt(bitPattern: base)
+          digester.consume(UnsafeRawBufferPointer(start: base, count: length)) {
+            _ = munmap(UnsafeMutableRawPointer(bitPattern: address), length)
+          }
+          offset += length
+        }
       }
-      _ = madvise(base, length, MADV_SEQUENTIAL)
-      let address = UInt(bitPattern: base)
-      digester.consume(UnsafeRawBufferPointer(start: base, count: length)) {
-        _ = munmap(UnsafeMutableRawPointer(bitPattern: address), length)
-      }
-      offset += length
     }
   }
 }
 
-/// Hashes `path` with pread into a ring of reused aligned buffers.
-func digestPread(path: String, algorithms: Set<Algorithm>, threading: Threading, buffer: Int) throws -> Digests {
+/// Hashes `path` with pread into a ring of reused aligned buffers; holes are zero-filled
+/// instead of read.
+func digestPread(
+  path: String, algorithms: Set<Algorithm>, threading: Threading, buffer: Int, skipHoles: Bool
+) throws -> Digests {
   let fd = open(path, O_RDONLY | O_CLOEXEC)
   guard fd >= 0 else { throw FileError(description: "open \(path): \(errnoText())") }
   defer { close(fd) }
+  var st = stat()
+  guard fstat(fd, &st) == 0 else { throw FileError(description: "fstat \(path): \(errnoText())") }
+  let size = Int(st.st_size)
   _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-  var offset: off_t = 0
+  var offset = 0
+  var current = (isHole: false, end: 0)
   return try Digester.digest(algorithms, threading: threading, bufferSize: buffer, ringDepth: 4) { free in
     var done = 0
-    while done < free.count {
-      let n = pread(fd, free.baseAddress! + done, free.count - done, offset)
+    while done < free.count && offset < size {
+      if offset >= current.end { current = segment(fd: fd, at: offset, size: size, skipHoles: skipHoles) }
+      let want = min(free.count - done, current.end - offset)
+      guard let target = free.baseAddress?.advanced(by: done) else { break }
+      if current.isHole {
+        target.initializeMemory(as: UInt8.self, repeating: 0, count: want)
+        done += want
+        offset += want
+        continue
+      }
+      let n = pread(fd, target, want, off_t(offset))
       if n < 0 {
         if errno == EINTR { continue }
         throw FileError(description: "pread \(path) at \(offset): \(errnoText())")
       }
-      if n == 0 { break }
+      if n == 0 { break }  // the file shrank
       done += n
-      offset += off_t(n)
+      offset += n
     }
     return done
   }
@@ -209,9 +266,11 @@ func file(_ args: [String]) {
     case "mmap":
       digests = try digestMapped(
         path: path, algorithms: algorithms, threading: threading, window: windowMiB << 20,
-        populate: args.contains("--populate"))
+        populate: args.contains("--populate"), skipHoles: !args.contains("--no-holes"))
     case "pread":
-      digests = try digestPread(path: path, algorithms: algorithms, threading: threading, buffer: windowMiB << 20)
+      digests = try digestPread(
+        path: path, algorithms: algorithms, threading: threading, buffer: windowMiB << 20,
+        skipHoles: !args.contains("--no-holes"))
     default:
       fail("--reader: expected mmap or pread")
     }
@@ -234,5 +293,5 @@ switch arguments.first {
 case "kernels": kernels(arguments)
 case "file": file(arguments)
 default:
-  fail("usage: bootbank-bench kernels [--mib N] [--seconds S] | file PATH [--reader mmap|pread] [--algo LIST] [--window MiB] [--threading automatic|inline|pipelined] [--populate]")
+  fail("usage: bootbank-bench kernels [--mib N] [--seconds S] | file PATH [--reader mmap|pread] [--algo LIST] [--window MiB] [--threading automatic|inline|pipelined] [--populate] [--no-holes]")
 }
