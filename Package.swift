@@ -46,6 +46,10 @@ let package = Package(
       ],
       swiftSettings: settings),
     .executableTarget(name: "bootbank", dependencies: ["BootBankCLI"], swiftSettings: settings),
+    // `make bench`: kernel throughput in memory and the two file readers (mmap windows, pread ring).
+    .executableTarget(
+      name: "bootbank-bench", dependencies: ["Checksum", "CISAL", "CZlib"], path: "Benchmarks/Kernels",
+      swiftSettings: settings),
 
     .target(name: "TestSupport", dependencies: ["DiskFormat"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(name: "DiskFormatTests", dependencies: ["DiskFormat", "TestSupport"], swiftSettings: settings),

@@ -47,7 +47,7 @@ public struct CRC32: Sendable {
     switch backend {
     case .isal:
       // crc32_gzip_refl takes a uint64_t length; no chunking needed.
-      state = crc32_gzip_refl(state, pointer, UInt64(remaining))
+      state = bootbank_crc32_gzip_refl(state, pointer, UInt64(remaining))
     case .zlib:
       // zlib's crc32 takes a uInt (32-bit) length.
       while remaining > 0 {

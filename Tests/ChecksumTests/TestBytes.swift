@@ -1,0 +1,42 @@
+import Foundation
+
+/// Deterministic pseudo-random bytes (xorshift64*), so a failure can be reproduced.
+func pseudoRandomBytes(count: Int, seed: UInt64) -> [UInt8] {
+  var state = seed | 1
+  var out = [UInt8]()
+  out.reserveCapacity(count)
+  while out.count < count {
+    state ^= state >> 12
+    state ^= state << 25
+    state ^= state >> 27
+    let value = state &* 0x2545_F491_4F6C_DD1D
+    withUnsafeBytes(of: value) { out.append(contentsOf: $0.prefix(count - out.count)) }
+  }
+  return out
+}
+
+/// Runs an oracle tool on `bytes` written to a temporary file and returns the first word it prints.
+///
+/// - Returns: `nil` (with a printed reason) when the tool is not installed.
+func oracle(_ tool: String, _ arguments: [String] = [], on bytes: [UInt8]) throws -> String? {
+  let candidates = ["/usr/bin/\(tool)", "/bin/\(tool)", "/usr/local/bin/\(tool)"]
+  guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+    print("skipping \(tool) oracle: \(tool) is not installed")
+    return nil
+  }
+  let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bootbank-checksum-\(UUID())")
+  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let file = directory.appendingPathComponent("data.bin")
+  try Data(bytes).write(to: file)
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: path)
+  process.arguments = arguments + [file.path]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  try process.run()
+  let output = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  let text = String(decoding: output, as: UTF8.self)
+  return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first.map { String($0).lowercased() }
+}
