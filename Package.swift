@@ -58,6 +58,10 @@ let package = Package(
     .testTarget(name: "BootBanksTests", dependencies: ["BootBanks", "TestSupport"], swiftSettings: settings),
     .testTarget(name: "DiskIOTests", dependencies: ["DiskIO", "TestSupport"], swiftSettings: settings),
     .testTarget(
-      name: "BootBankCLITests", dependencies: ["BootBankCLI", "DiskIO", "TestSupport"], swiftSettings: settings),
+      name: "BootBankCLITests",
+      dependencies: [
+        "BootBankCLI", "DiskIO", "PartitionTable", "TestSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ], swiftSettings: settings),
   ]
 )

@@ -30,13 +30,18 @@ func humanSize(_ bytes: Int64) -> String {
 }
 
 /// Left-aligned text table with two spaces between columns.
-func table(_ rows: [[String]]) -> String {
+func renderTable(_ rows: [[String]]) -> String {
   guard let width = rows.map(\.count).max() else { return "" }
   var widths = [Int](repeating: 0, count: width)
   for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
   return rows.map { row in
     row.enumerated().map { i, cell in
-      i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+      i == row.count - 1 ? cell : pad(cell, widths[i])
     }.joined(separator: "  ")
   }.joined(separator: "\n")
+}
+
+/// `text` padded with spaces to `width` characters (never cut).
+func pad(_ text: String, _ width: Int) -> String {
+  text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }

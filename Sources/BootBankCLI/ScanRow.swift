@@ -43,6 +43,6 @@ struct ScanRow: Codable {
         row.blkid?.tableType ?? "none", String(row.blkid?.partitions.count ?? 0),
       ])
     }
-    return table(lines)
+    return renderTable(lines)
   }
 }
