@@ -76,3 +76,20 @@ struct ScenarioImageTests {
     }
   }
 }
+
+@Suite("scenario images: the next boots")
+struct ScenarioAfterTests {
+  @Test func upgradePending() throws {
+    guard let image = TestPaths.fixture("esxi7-upgrade-pending.img") else {
+      print("skipping: run 'make images' to build esxi7-upgrade-pending.img")
+      return
+    }
+    let status = try BankStatus.read(from: TestFileSource(path: image.path))
+    // p5 holds the new build on trial (1 → 2); p6 the running one.
+    #expect(status.after(boots: 3, outcome: .succeeds).map(\.choice.nextPartition) == [5, 5, 5])
+    let fails = status.after(boots: 3, outcome: .fails)
+    #expect(fails.map(\.choice.nextPartition) == [5, 6, 6])
+    #expect(fails[1].choice.verdict(for: 5)?.bootstateAfter == 3)
+    #expect(!fails[1].choice.rollback)
+  }
+}
