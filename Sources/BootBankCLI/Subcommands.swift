@@ -5,5 +5,6 @@ extension BootBankCommand {
   static let allSubcommands: [any ParsableCommand.Type] = [
     Info.self,
     Scan.self,
+    Status.self,
   ]
 }

@@ -20,7 +20,13 @@ public struct BankStatus: Sendable {
   /// - Parameter rollbackRequested: Replay Shift+R at the boot prompt.
   /// - Throws: `ReadError`/`FormatError` when the partition table cannot be read at all.
   public static func read(from source: any ByteSource, rollbackRequested: Bool = false) throws -> BankStatus {
-    let layout = try PartitionTable.read(from: source)
+    try read(from: source, layout: PartitionTable.read(from: source), rollbackRequested: rollbackRequested)
+  }
+
+  /// Replays the loader on a device whose table is already read (with the device's sector size).
+  public static func read(from source: any ByteSource, layout: DiskLayout, rollbackRequested: Bool = false) throws
+    -> BankStatus
+  {
     // Partitions and the sector-1 magic are in the table's logical sectors.
     let sized: any ByteSource =
       layout.sectorSize == source.sectorSize ? source : SectorSizedSource(source, sectorSize: layout.sectorSize)

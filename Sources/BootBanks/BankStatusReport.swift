@@ -72,10 +72,10 @@ public struct BankStatusReport: Hashable, Sendable, Codable {
     next = choice.next.map { Next(partition: $0.partition, build: $0.build) }
     rollback = choice.rollback
     // The fallback is the /altbootbank: bootable or not, so a script sees a missing way back.
-    // With no bank to boot, the first counted bank stands for the (not bootable) fallback.
-    let alternate =
-      choice.banks.first { $0.role == .altbootbank } ?? (choice.next == nil ? choice.countedBanks.first : nil)
-    fallback = alternate.map { Fallback(partition: $0.partition, bootable: $0.bootable) }
+    // With no bank to boot there is no /bootbank, so no /altbootbank to fall back to: null.
+    fallback = choice.banks.first { $0.role == .altbootbank }.map {
+      Fallback(partition: $0.partition, bootable: $0.bootable)
+    }
     messages = choice.messages
   }
 }
