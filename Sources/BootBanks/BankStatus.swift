@@ -27,8 +27,16 @@ public struct BankStatus: Sendable {
   public static func read(from source: any ByteSource, layout: DiskLayout, rollbackRequested: Bool = false) throws
     -> BankStatus
   {
-    let discovered = BankDiscovery.scan(source, layout: layout)
-    let choice = LoaderReplay.run(discovered.map(\.candidate), rollbackRequested: rollbackRequested)
+    // Partitions and the sector-1 magic are in the table's logical sectors.
+    let sized: any ByteSource =
+      layout.sectorSize == source.sectorSize ? source : SectorSizedSource(source, sectorSize: layout.sectorSize)
+    let discovered = BankDiscovery.scan(sized, layout: layout)
+    var choice = LoaderReplay.run(discovered.map(\.candidate), rollbackRequested: rollbackRequested)
+    if !layout.esxiBootable {
+      choice.messages.insert(
+        layout.type == .gpt ? "the loader cannot read the primary GPT" : "the loader cannot read the partition table",
+        at: 0)
+    }
     var findings = discovered.flatMap(\.findings)
     for verdict in choice.banks {
       guard let config = verdict.config, verdict.status != .notScanned else { continue }

@@ -72,6 +72,7 @@ public struct BankStatusReport: Hashable, Sendable, Codable {
     next = choice.next.map { Next(partition: $0.partition, build: $0.build) }
     rollback = choice.rollback
     // The fallback is the /altbootbank: bootable or not, so a script sees a missing way back.
+    // With no bank to boot there is no /bootbank, so no /altbootbank to fall back to: null.
     fallback = choice.banks.first { $0.role == .altbootbank }.map {
       Fallback(partition: $0.partition, bootable: $0.bootable)
     }

@@ -72,7 +72,12 @@ extension BootConfig {
               line)
           }
         }
-        if !LoaderOption.esxiWrittenKeys.contains(name) {
+        if name == "quickboot" {
+          add(
+            .warning, "keyNotWrittenByESXi",
+            "'quickboot' marks a one-shot bank (7.0+ Quick Boot): the loader boots it never, and writes it INVALID",
+            line)
+        } else if !LoaderOption.esxiWrittenKeys.contains(name) {
           add(
             .warning, "keyNotWrittenByESXi",
             "'\(name)' is read by the loader but ESXi's image tools do not write it (6.7 rejects it)", line)

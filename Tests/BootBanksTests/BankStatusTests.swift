@@ -64,7 +64,7 @@ struct BankStatusTests {
     let status = try BankStatus.read(from: MemoryImage(bytes))
     #expect(!status.layout.esxiBootable)
     #expect(status.choice.nextPartition == nil)
-    #expect(status.choice.messages == [BankChoice.noHypervisor])
+    #expect(status.choice.messages == ["the loader cannot read the primary GPT", BankChoice.noHypervisor])
     #expect(status.findings.contains { $0.kind == "partitionTableUnreadableByLoader" })
   }
 
