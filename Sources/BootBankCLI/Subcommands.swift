@@ -8,5 +8,6 @@ extension BootBankCommand {
     Status.self,
     Verify.self,
     Diff.self,
+    ChecksumCommand.self,
   ]
 }
