@@ -57,9 +57,9 @@ extension FATVolume {
           "\(lost) cluster(s) are allocated in the FAT but belong to no file (first: cluster \(firstLost))",
           offset: table.offset(ofEntry: firstLost)))
     }
-    checkFSInfo(sink, free: zero, lost: lost)
     try checkBackupBootSector(sink)
     let rootLabel = try checkLabels(sink)
+    checkFSInfo(sink, free: zero, lost: lost)
 
     return FATCheckReport(
       fatType: type, label: rootLabel ?? boot.label, serial: serial, clusterCount: clusterCount,
@@ -298,19 +298,22 @@ extension FATVolume {
               "badShortName", "\(entry.path): bad short file name '\(item.entry.shortName)' (\(why))",
               offset: item.offset, path: entry.path))
         }
+        // Reported against the first of the pair, as fsck.fat does.
         if let first = names[item.entry.rawName] {
           sink.append(
             .error(
-              "duplicateName", "\(entry.path): duplicate directory entry (first: \(first))", offset: item.offset,
-              path: entry.path))
+              "duplicateName",
+              "\(first): duplicate directory entry: \(entry.path) at byte \(item.offset) has the same 8.3 name",
+              offset: item.offset, path: first))
         } else {
           names[item.entry.rawName] = entry.path
           if let long = item.longName?.lowercased() {
             if let first = longNames[long] {
               sink.append(
                 .error(
-                  "duplicateName", "\(entry.path): duplicate long name (first: \(first))", offset: item.offset,
-                  path: entry.path))
+                  "duplicateName",
+                  "\(first): duplicate long name: \(entry.path) at byte \(item.offset) has the same name",
+                  offset: item.offset, path: first))
             } else {
               longNames[long] = entry.path
             }
@@ -389,11 +392,15 @@ extension FATVolume {
     }
     guard let info = fsInfo else { return }
     let expected = free &+ lost
+    // "Unknown" is a valid value; like fsck.fat, mention it only on a volume that has
+    // something else to fix.
     if info.freeCount == 0xFFFF_FFFF {
-      sink.append(
+      if !sink.list.isEmpty {
+        sink.append(
         .warning(
           "fsInfoFreeCountUnset", "FSInfo free cluster count is unset (should be \(expected))",
           offset: offset + Int64(FSInfo.Offset.freeCount)))
+      }
     } else if info.freeCount != expected {
       sink.append(
         .error(
