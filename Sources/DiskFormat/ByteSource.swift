@@ -82,8 +82,8 @@ public struct ReadError: Error, Hashable, Sendable, CustomStringConvertible {
   public var firstLBA: UInt64 { UInt64(max(0, offset)) / UInt64(max(1, sectorSize)) }
   /// Last logical block affected.
   public var lastLBA: UInt64 {
-    let end = max(0, offset) + Int64(max(1, count)) - 1
-    return UInt64(end) / UInt64(max(1, sectorSize))
+    let (end, overflow) = max(0, offset).addingReportingOverflow(Int64(max(1, count)) - 1)
+    return UInt64(overflow ? Int64.max : end) / UInt64(max(1, sectorSize))
   }
 
   public var description: String {

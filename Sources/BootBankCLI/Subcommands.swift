@@ -1,0 +1,9 @@
+import ArgumentParser
+
+extension BootBankCommand {
+  /// Every subcommand, in the order `--help` lists them. One line per command file.
+  static let allSubcommands: [any ParsableCommand.Type] = [
+    Info.self,
+    Scan.self,
+  ]
+}
