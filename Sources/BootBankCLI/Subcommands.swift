@@ -5,5 +5,9 @@ extension BootBankCommand {
   static let allSubcommands: [any ParsableCommand.Type] = [
     Info.self,
     Scan.self,
+    ListFiles.self,
+    CatFile.self,
+    Extract.self,
+    CheckFAT.self,
   ]
 }
