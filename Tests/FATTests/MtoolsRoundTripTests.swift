@@ -2,6 +2,7 @@ import DiskFormat
 import FAT
 import Foundation
 import Testing
+import TestSupport
 
 /// Volumes made here with mkfs.fat and filled with mtools read back equal to what mtools
 /// wrote: every path, size and byte; and they check clean (as fsck.fat agrees).
@@ -23,7 +24,7 @@ struct MtoolsRoundTripTests {
     Layout(fatBits: 32, sectorSize: 4096, megabytes: 300),
   ]
 
-  static var toolsPresent: Bool { tool("mkfs.fat") != nil && tool("mcopy") != nil && tool("mdel") != nil }
+  static let toolsPresent = hasTool("mkfs.fat") && hasTool("mcopy") && hasTool("mdel")
 
   /// Names that need long-name slots: mixed case, spaces, Latin-1, CJK. (mtools 4.0 cuts
   /// characters outside the BMP to 16 bits, writing U+F600 for U+1F600, so surrogate pairs are
@@ -84,12 +85,12 @@ struct MtoolsRoundTripTests {
 
     // mkfs.fat -C creates the image; -S sets the logical sector size.
     let mkfs = try run(
-      tool("mkfs.fat")!,
+      "mkfs.fat",
       [
         "-C", "-F", "\(layout.fatBits)", "-S", "\(layout.sectorSize)", "-n", "ROUNDTRIP", "-i", "1234ABCD",
         image, "\(layout.megabytes * 1024)",
       ])
-    try #require(mkfs.status == 0, "mkfs.fat: \(mkfs.err)")
+    try #require(mkfs.status == 0, "mkfs.fat: \(mkfs.stderr)")
     // Fragment: write fillers, then delete every other one and write a big file into the holes.
     let fillers = work.appendingPathComponent("fillers")
     try fm.createDirectory(at: fillers, withIntermediateDirectories: true)
@@ -99,15 +100,15 @@ struct MtoolsRoundTripTests {
       try Data(Self.content(500 + i, size: 3 * 4096)).write(to: fillers.appendingPathComponent(name))
       fillerNames.append(name)
     }
-    var status = try run(tool("mcopy")!, ["-i", image, "-s"] + fillerNames.map { fillers.appendingPathComponent($0).path } + ["::/"])
-    try #require(status.status == 0, "mcopy fillers: \(status.err)")
-    status = try run(tool("mdel")!, ["-i", image] + stride(from: 0, to: 12, by: 2).map { "::/" + fillerNames[$0] })
-    try #require(status.status == 0, "mdel: \(status.err)")
+    var status = try run("mcopy", ["-i", image, "-s"] + fillerNames.map { fillers.appendingPathComponent($0).path } + ["::/"])
+    try #require(status.status == 0, "mcopy fillers: \(status.stderr)")
+    status = try run("mdel", ["-i", image] + stride(from: 0, to: 12, by: 2).map { "::/" + fillerNames[$0] })
+    try #require(status.status == 0, "mdel: \(status.stderr)")
     for i in stride(from: 1, to: 12, by: 2) { expected["/" + fillerNames[i]] = .some(Self.content(500 + i, size: 3 * 4096)) }
     if layout.fatBits == 32 {
       // mtools allocates from the FSInfo next-free hint on FAT32; point it at cluster 2 so the
       // new file fills the holes left by the deleted fillers.
-      let boot = try FileSource(path: image).read(at: 0, count: 512)
+      let boot = try TestFileSource(path: image).read(at: 0, count: 512)
       let fsInfoSector = Int(boot[0x30]) | Int(boot[0x31]) << 8
       let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
       try handle.seek(toOffset: UInt64(fsInfoSector * layout.sectorSize + 492))
@@ -116,15 +117,15 @@ struct MtoolsRoundTripTests {
     }
     let fragmented = Self.content(77, size: 200_000)
     try Data(fragmented).write(to: work.appendingPathComponent("Fragmented File.bin"))
-    status = try run(tool("mcopy")!, ["-i", image, work.appendingPathComponent("Fragmented File.bin").path, "::/"])
-    try #require(status.status == 0, "mcopy fragmented: \(status.err)")
+    status = try run("mcopy", ["-i", image, work.appendingPathComponent("Fragmented File.bin").path, "::/"])
+    try #require(status.status == 0, "mcopy fragmented: \(status.stderr)")
     expected["/Fragmented File.bin"] = .some(fragmented)
     // The tree, names in UTF-8.
     let items = try fm.contentsOfDirectory(atPath: tree.path).map { tree.appendingPathComponent($0).path }
-    status = try run(tool("mcopy")!, ["-i", image, "-s", "-Q"] + items + ["::/"])
-    try #require(status.status == 0, "mcopy tree: \(status.err)")
+    status = try run("mcopy", ["-i", image, "-s", "-Q"] + items + ["::/"])
+    try #require(status.status == 0, "mcopy tree: \(status.stderr)")
 
-    let fat = try FATVolume(source: try FileSource(path: image, sectorSize: layout.sectorSize))
+    let fat = try FATVolume(source: try TestFileSource(path: image, sectorSize: layout.sectorSize))
     #expect(fat.type.rawValue == "FAT\(layout.fatBits)")
     #expect(fat.serial == "1234-ABCD")
     #expect(try fat.label() == "ROUNDTRIP")
@@ -157,9 +158,9 @@ struct MtoolsRoundTripTests {
     #expect(report.findings.isEmpty, "\(report.findings)")
     #expect(report.freeClusters == fat.freeClusterCount)
     // fsck.fat agrees that the volume is clean.
-    if let fsck = tool("fsck.fat") {
-      let result = try run(fsck, ["-n", image])
-      #expect(result.status == 0, "fsck.fat: \(String(decoding: result.out, as: UTF8.self))")
+    if hasTool("fsck.fat") {
+      let result = try run("fsck.fat", ["-n", image])
+      #expect(result.status == 0, "fsck.fat: \(result.text)")
     }
     // The allocation map covers exactly the clusters the FAT marks used.
     let map = fat.allocationMap()
