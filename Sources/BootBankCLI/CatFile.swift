@@ -32,6 +32,6 @@ struct CatFile: ParsableCommand {
         for i in 0..<span.count { chunk[i] = span[i] }
         try out.write(contentsOf: chunk)
       }
-    } catch { throw failure(error) }
+    } catch { throw failure(error, path: volume.target.target) }
   }
 }

@@ -27,7 +27,7 @@ struct CheckFAT: ParsableCommand {
     var report: FATCheckReport
     do {
       report = try volume.open().check()
-    } catch { throw failure(error) }
+    } catch { throw failure(error, path: volume.target.target) }
     if let number = volume.partition { report.findings = report.findings.map { $0.inPartition(number) } }
     if output.json {
       try printJSON(FSCKReport(report))

@@ -58,16 +58,16 @@ struct InfoReport: Codable {
   }
   struct FilesystemView: Codable {
     var type: String
-    var label: String?
-    var serial: String?
+    @Nullable var label: String?
+    @Nullable var serial: String?
   }
   struct PartitionView: Codable {
     var number: Int
     var firstLBA: UInt64
     var lastLBA: UInt64
     var sizeBytes: UInt64
-    var typeGUID: String?
-    var mbrType: String?
+    @Nullable var typeGUID: String?
+    @Nullable var mbrType: String?
     var typeName: String
     var name: String
     var uniqueGUID: String?
@@ -75,9 +75,9 @@ struct InfoReport: Codable {
     var bootable: Bool
     var logical: Bool
     var extendedContainer: Bool
-    var filesystem: FilesystemView?
-    var vmwareUUID: String?
-    var vmwareVolumesUUID: String?
+    @Nullable var filesystem: FilesystemView?
+    @Nullable var vmwareUUID: String?
+    @Nullable var vmwareVolumesUUID: String?
     /// Set when the partition's bytes cannot be read.
     var readError: String?
   }
@@ -109,7 +109,8 @@ struct InfoReport: Codable {
         sizeBytes: partition.sizeBytes, typeGUID: partition.typeGUID,
         mbrType: partition.mbrType.map { "0x" + hexByte($0) }, typeName: partition.typeName, name: partition.name,
         uniqueGUID: partition.uniqueGUID, attributes: partition.attributeNames, bootable: partition.bootable,
-        logical: partition.isLogical, extendedContainer: partition.isExtendedContainer)
+        logical: partition.isLogical, extendedContainer: partition.isExtendedContainer, filesystem: nil,
+        vmwareUUID: nil, vmwareVolumesUUID: nil, readError: nil)
       if !partition.isExtendedContainer {
         do {
           let slice = try device.source(of: partition)

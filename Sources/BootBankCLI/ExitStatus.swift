@@ -30,7 +30,7 @@ public enum ExitStatus: Int32, Sendable {
 }
 
 /// Turns a failure from the layers below into a message on stderr and exit status 2.
-func failure(_ error: any Error) -> ExitCode {
+func failure(_ error: any Error, path: String? = nil) -> ExitCode {
   let message: String
   switch error {
   case let e as DiskIOError: message = e.description
@@ -39,6 +39,10 @@ func failure(_ error: any Error) -> ExitCode {
   case let e as CustomStringConvertible: message = e.description
   default: message = "\(error)"
   }
-  printError("bootbank: error: \(message)")
+  if let path, !message.contains(path) {
+    printError("bootbank: error: \(path): \(message)")
+  } else {
+    printError("bootbank: error: \(message)")
+  }
   return ExitStatus.unreadable.code
 }

@@ -34,7 +34,7 @@ struct Extract: ParsableCommand {
       fat = try volume.open()
       guard let found = try fat.lookup(path) else { throw FATPathError.notFound(path) }
       start = found
-    } catch { throw failure(error) }
+    } catch { throw failure(error, path: volume.target.target) }
 
     let fm = FileManager.default
     let root = URL(fileURLWithPath: output, isDirectory: true)
@@ -90,7 +90,7 @@ struct Extract: ParsableCommand {
       }
       // Directory times last, deepest first, so writing their contents does not change them.
       for (url, time) in directories.reversed() { try setTime(url, time) }
-    } catch { throw failure(error) }
+    } catch { throw failure(error, path: volume.target.target) }
     for problem in problems { printError("bootbank: \(problem)") }
     throw (problems.isEmpty ? ExitStatus.ok : ExitStatus.findings).code
   }

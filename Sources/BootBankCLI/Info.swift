@@ -24,7 +24,7 @@ struct Info: ParsableCommand {
 
   func run() throws {
     let device: OpenedDevice
-    do { device = try OpenedDevice.open(target) } catch { throw failure(error) }
+    do { device = try OpenedDevice.open(target) } catch { throw failure(error, path: target.target) }
     var report = InfoReport.make(device)
     if crossCheck { report.crossCheck = CrossCheck.make(device) }
     if output.json {

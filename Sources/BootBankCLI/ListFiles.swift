@@ -47,7 +47,7 @@ struct ListFiles: ParsableCommand {
       } else {
         entries = try fat.list(start)
       }
-    } catch { throw failure(error) }
+    } catch { throw failure(error, path: volume.target.target) }
 
     if output.json {
       try printJSON(ListReport(entries: entries.map(FATEntryView.init)))

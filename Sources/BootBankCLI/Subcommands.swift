@@ -5,6 +5,8 @@ extension BootBankCommand {
   static let allSubcommands: [any ParsableCommand.Type] = [
     Info.self,
     Scan.self,
+    Status.self,
+    Verify.self,
     ListFiles.self,
     CatFile.self,
     Extract.self,

@@ -20,13 +20,16 @@ public struct DiskLayout: Hashable, Sendable, Codable {
   /// The table as Linux (sgdisk, libblkid) reads it. Differs from `type` when record 1 fails the
   /// loader's rule but a GPT is there.
   public var linuxType: TableType
-  /// True when the loader can read this table: for GPT, a protective MBR, a sound primary header
-  /// and a sound primary entry array (the loader never falls back to the backup); for MBR, an
-  /// MBR and EBR chain with no errors. Not a judgement on what the partitions hold.
+  /// True when the loader can use this table: for GPT, a protective MBR and a primary header and
+  /// entry array with no errors (the loader never falls back to the backup); for MBR, an MBR and
+  /// EBR chain with no errors, and no GPT that Linux would read instead (`esxiSeesMBR`). Not a
+  /// judgement on what the partitions hold.
   public var esxiBootable: Bool
   /// One verdict per structure, in disk order.
   public var structures: [StructureVerdict]
-  /// The partitions as the loader sees them (empty when it can read none), by number.
+  /// The partitions as the loader reads them, by number: listed whenever the table can be read,
+  /// even when findings say it is unsound (a partition past the end of a truncated image, say);
+  /// empty when it cannot be read (a bad primary header CRC, say).
   public var partitions: [Partition]
   /// The partitions as Linux sees them, when that differs from `partitions` (for instance the
   /// backup GPT's, when the primary is bad); nil when the two agree.

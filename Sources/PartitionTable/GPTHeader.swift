@@ -37,7 +37,7 @@ public struct GPTHeader: Hashable, Sendable {
   }
   /// "EFI PART" read as a little-endian UInt64.
   public static let signature: UInt64 = 0x5452_4150_2049_4645
-  public static let revision1_0: UInt32 = 0x0001_0000
+  public static let revision10: UInt32 = 0x0001_0000
   /// The size of the fields the specification defines.
   public static let minimumSize = 92
 

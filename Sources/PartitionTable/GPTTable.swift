@@ -13,9 +13,10 @@ public struct GPTTable: Hashable, Sendable {
   public var backupHeader: GPTHeader?
   /// Verdicts: primary header, primary entries, backup header, backup entries.
   public var verdicts: [StructureVerdict]
-  /// The primary's partitions; nil when its header or entry array is unusable.
+  /// The primary's partitions; nil when its header or entry array cannot be read (bad signature,
+  /// size, CRC, MyLBA, or an array out of reach).
   public var primaryPartitions: [Partition]?
-  /// The backup's partitions; nil when its header or entry array is unusable.
+  /// The backup's partitions; nil when its header or entry array cannot be read.
   public var backupPartitions: [Partition]?
 
   /// The largest entry array read: 16 MiB (131072 entries of 128 bytes; sgdisk makes 16 KiB).
@@ -23,8 +24,10 @@ public struct GPTTable: Hashable, Sendable {
   /// The largest SizeOfPartitionEntry accepted.
   public static let maxEntrySize: UInt32 = 1 << 16
 
-  public var primaryUsable: Bool { primaryPartitions != nil }
-  public var backupUsable: Bool { backupPartitions != nil }
+  /// The primary header and entries have no errors: what ESXi's loader needs.
+  public var primaryOK: Bool { verdicts.count == 4 && verdicts[0].ok && verdicts[1].ok }
+  /// The backup header and entries have no problems.
+  public var backupOK: Bool { verdicts.count == 4 && verdicts[2].ok && verdicts[3].ok }
 
   /// Reads and judges both copies.
   ///
@@ -51,7 +54,7 @@ public struct GPTTable: Hashable, Sendable {
     for lba in candidates {
       let copy = try readCopy(
         from: source, role: .backup, lba: lba, sectorSize: sectorSize, sectors: sectors,
-        other: primary.partitions != nil ? primary.header : nil)  // a bad primary is no yardstick
+        other: primary.ok ? primary.header : nil)  // a bad primary is no yardstick
       if copy.header != nil || backup == nil { backup = copy }
       if copy.header != nil { break }
     }
@@ -90,14 +93,18 @@ public struct GPTTable: Hashable, Sendable {
     var partitions: [Partition]?
     var headerVerdict: StructureVerdict
     var entriesVerdict: StructureVerdict
+    var ok: Bool { headerVerdict.ok && entriesVerdict.ok }
   }
 
-  /// Collects findings for one structure; `hard` ones make it unusable.
+  /// Collects findings for one structure. `hard` ones make it not ok (an error in the primary, a
+  /// warning in the backup); `fatal` ones also make it unreadable (what ESXi's loader checks:
+  /// Signature, HeaderSize, HeaderCRC32, MyLBA, the entry array's size, place and CRC).
   struct Judge {
     var structure: String
     var severity: Finding.Severity
     var findings: [Finding] = []
     var usable = true
+    var readable = true
 
     init(_ structure: String, _ severity: Finding.Severity) {
       self.structure = structure
@@ -105,17 +112,25 @@ public struct GPTTable: Hashable, Sendable {
     }
 
     mutating func field(
-      hard: Bool, _ field: String, at offset: Int64, _ kind: FormatError.Kind, partition: Int? = nil
+      hard: Bool, fatal: Bool = false, _ field: String, at offset: Int64, _ kind: FormatError.Kind,
+      partition: Int? = nil
     ) {
       if hard { usable = false }
+      if fatal { readable = false }
       findings.append(
-        .field(hard ? severity : .warning, structure: structure, field: field, offset: offset, kind, partition: partition))
+        .field(
+          hard ? severity : .warning, structure: structure, field: field, offset: offset, kind, partition: partition))
     }
 
-    mutating func other(hard: Bool, _ kind: String, _ message: String, offset: Int64? = nil, lba: UInt64? = nil, partition: Int? = nil) {
+    mutating func other(
+      hard: Bool, fatal: Bool = false, _ kind: String, _ message: String, offset: Int64? = nil, lba: UInt64? = nil,
+      partition: Int? = nil
+    ) {
       if hard { usable = false }
+      if fatal { readable = false }
       findings.append(
-        Finding(hard ? severity : .warning, kind, "\(structure): \(message)", offset: offset, lba: lba, partition: partition))
+        Finding(
+          hard ? severity : .warning, kind, "\(structure): \(message)", offset: offset, lba: lba, partition: partition))
     }
 
     var verdict: StructureVerdict { StructureVerdict(name: structure, ok: usable, findings: findings) }
@@ -131,10 +146,10 @@ public struct GPTTable: Hashable, Sendable {
       let block = try source.bytesIfInside(at: base, count: sectorSize)
     else {
       head.other(
-        hard: true, "headerPastEnd",
+        hard: true, fatal: true, "headerPastEnd",
         "LBA \(lba) is past the end of the image (\(sectors) sectors of \(sectorSize) bytes): the image is shorter than the table claims",
         lba: lba)
-      entries.other(hard: true, "entriesNotRead", "not read: there is no header to locate them")
+      entries.other(hard: true, fatal: true, "entriesNotRead", "not read: there is no header to locate them")
       return Copy(header: nil, partitions: nil, headerVerdict: head.verdict, entriesVerdict: entries.verdict)
     }
     let header: GPTHeader
@@ -142,13 +157,15 @@ public struct GPTTable: Hashable, Sendable {
       header = try GPTHeader(parsing: block.span, at: base, structure: role.headerName)
     } catch {
       head.usable = false
+      head.readable = false
       var finding = Finding(role.severity, error, lba: lba)
       if error.field == "Signature" {
         finding.kind = "badSignature"
-        finding.message = "\(role.headerName): no \"EFI PART\" signature at LBA \(lba) (byte 0x\(String(base, radix: 16)))"
+        finding.message =
+          "\(role.headerName): no \"EFI PART\" signature at LBA \(lba) (byte 0x\(String(base, radix: 16)))"
       }
       head.findings.append(finding)
-      entries.other(hard: true, "entriesNotRead", "not read: there is no header to locate them")
+      entries.other(hard: true, fatal: true, "entriesNotRead", "not read: there is no header to locate them")
       return Copy(header: nil, partitions: nil, headerVerdict: head.verdict, entriesVerdict: entries.verdict)
     }
     judgeHeader(header, role: role, lba: lba, sectorSize: sectorSize, sectors: sectors, into: &head)
@@ -156,9 +173,9 @@ public struct GPTTable: Hashable, Sendable {
 
     let partitions = try readEntries(
       from: source, header: header, role: role, sectorSize: sectorSize, sectors: sectors, into: &entries)
-    let usable = head.usable && entries.usable
+    let readable = head.readable && entries.readable
     return Copy(
-      header: header, partitions: usable ? partitions : nil, headerVerdict: head.verdict,
+      header: header, partitions: readable ? partitions : nil, headerVerdict: head.verdict,
       entriesVerdict: entries.verdict)
   }
 
@@ -170,14 +187,15 @@ public struct GPTTable: Hashable, Sendable {
     let allowedSize = UInt64(GPTHeader.minimumSize)...UInt64(sectorSize)
     if !allowedSize.contains(UInt64(h.headerSize)) {
       judge.field(
-        hard: true, "HeaderSize", at: h.offset(O.headerSize), .outOfRange(value: UInt64(h.headerSize), allowed: allowedSize))
+        hard: true, fatal: true, "HeaderSize", at: h.offset(O.headerSize),
+        .outOfRange(value: UInt64(h.headerSize), allowed: allowedSize))
     }
     if let computed = h.computedHeaderCRC32, computed != h.headerCRC32 {
       judge.field(
-        hard: true, "HeaderCRC32", at: h.offset(O.headerCRC32),
+        hard: true, fatal: true, "HeaderCRC32", at: h.offset(O.headerCRC32),
         .checksumMismatch(stored: h.headerCRC32, computed: computed))
     }
-    if h.revision != GPTHeader.revision1_0 {
+    if h.revision != GPTHeader.revision10 {
       judge.field(
         hard: false, "Revision", at: h.offset(O.revision),
         .invalid("is \(hex(h.revision)), expected 0x10000 (1.0)"))
@@ -187,7 +205,8 @@ public struct GPTTable: Hashable, Sendable {
     }
     if h.myLBA != lba {
       judge.field(
-        hard: true, "MyLBA", at: h.offset(O.myLBA), .invalid("is \(h.myLBA), but this header is at LBA \(lba)"))
+        hard: true, fatal: true, "MyLBA", at: h.offset(O.myLBA),
+        .invalid("is \(h.myLBA), but this header is at LBA \(lba)"))
     }
     let last = sectors &- 1
     if role.isPrimary {
@@ -222,7 +241,8 @@ public struct GPTTable: Hashable, Sendable {
       judge.field(
         hard: true, "LastUsableLBA", at: h.offset(O.lastUsableLBA),
         .invalid(
-          "is \(h.lastUsableLBA), but the image's last LBA is \(last) (the backup header's place): the image is shorter than the table claims"))
+          "is \(h.lastUsableLBA), but the image's last LBA is \(last) (the backup header's place): the image is shorter than the table claims"
+        ))
     } else if role.isPrimary, h.alternateLBA > 1, h.lastUsableLBA >= h.alternateLBA {
       judge.field(
         hard: true, "LastUsableLBA", at: h.offset(O.lastUsableLBA),
@@ -240,15 +260,15 @@ public struct GPTTable: Hashable, Sendable {
       && (size / 128).nonzeroBitCount == 1
     if !sizeOK {
       judge.field(
-        hard: true, "SizeOfPartitionEntry", at: h.offset(O.sizeOfPartitionEntry),
+        hard: true, fatal: true, "SizeOfPartitionEntry", at: h.offset(O.sizeOfPartitionEntry),
         .invalid("is \(size), expected 128 × 2^n (at most \(maxEntrySize))"))
     }
     if h.numberOfPartitionEntries == 0 {
       judge.field(
-        hard: true, "NumberOfPartitionEntries", at: h.offset(O.numberOfPartitionEntries), .invalid("is 0"))
+        hard: true, fatal: true, "NumberOfPartitionEntries", at: h.offset(O.numberOfPartitionEntries), .invalid("is 0"))
     } else if sizeOK, (h.entryArrayBytes ?? UInt64.max) > maxEntryArrayBytes {
       judge.field(
-        hard: true, "NumberOfPartitionEntries", at: h.offset(O.numberOfPartitionEntries),
+        hard: true, fatal: true, "NumberOfPartitionEntries", at: h.offset(O.numberOfPartitionEntries),
         .invalid(
           "is \(h.numberOfPartitionEntries): \(h.numberOfPartitionEntries) × \(size) bytes is more than the \(maxEntryArrayBytes)-byte limit"
         ))
@@ -259,19 +279,22 @@ public struct GPTTable: Hashable, Sendable {
       judge.field(
         hard: true, "PartitionEntryLBA", at: entryField,
         .invalid(
-          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) runs past the last LBA \(last); the image is shorter than the table claims"))
+          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) runs past the last LBA \(last); the image is shorter than the table claims"
+        ))
     } else if role.isPrimary {
       if range.lowerBound < 2 || range.upperBound > h.firstUsableLBA {
         judge.field(
           hard: true, "PartitionEntryLBA", at: entryField,
           .invalid(
-            "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie in 2..<FirstUsableLBA \(h.firstUsableLBA)"))
+            "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie in 2..<FirstUsableLBA \(h.firstUsableLBA)"
+          ))
       }
     } else if range.lowerBound <= h.lastUsableLBA || range.upperBound > lba {
       judge.field(
         hard: true, "PartitionEntryLBA", at: entryField,
         .invalid(
-          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie after LastUsableLBA \(h.lastUsableLBA) and before this header at \(lba)"))
+          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie after LastUsableLBA \(h.lastUsableLBA) and before this header at \(lba)"
+        ))
     }
   }
 
@@ -299,12 +322,14 @@ public struct GPTTable: Hashable, Sendable {
       judge.field(
         hard: true, "MyLBA", at: b.offset(O.myLBA),
         .invalid(
-          "is \(b.myLBA), but the primary header's AlternateLBA (byte 0x\(String(p.offset(O.alternateLBA), radix: 16))) is \(p.alternateLBA)"))
+          "is \(b.myLBA), but the primary header's AlternateLBA (byte 0x\(String(p.offset(O.alternateLBA), radix: 16))) is \(p.alternateLBA)"
+        ))
     }
     compare("FirstUsableLBA", O.firstUsableLBA, b.firstUsableLBA, p.firstUsableLBA)
     compare("LastUsableLBA", O.lastUsableLBA, b.lastUsableLBA, p.lastUsableLBA)
     compare("DiskGUID", O.diskGUID, b.diskGUID.description, p.diskGUID.description)
-    compare("NumberOfPartitionEntries", O.numberOfPartitionEntries, b.numberOfPartitionEntries, p.numberOfPartitionEntries)
+    compare(
+      "NumberOfPartitionEntries", O.numberOfPartitionEntries, b.numberOfPartitionEntries, p.numberOfPartitionEntries)
     compare("SizeOfPartitionEntry", O.sizeOfPartitionEntry, b.sizeOfPartitionEntry, p.sizeOfPartitionEntry)
     if b.partitionEntryArrayCRC32 != p.partitionEntryArrayCRC32 {
       compare(
@@ -323,7 +348,9 @@ public struct GPTTable: Hashable, Sendable {
       range.upperBound <= sectors
     else {
       judge.other(
-        hard: true, "entriesNotRead", "not read: the header's PartitionEntryLBA, NumberOfPartitionEntries or SizeOfPartitionEntry put the array out of reach")
+        hard: true, fatal: true, "entriesNotRead",
+        "not read: the header's PartitionEntryLBA, NumberOfPartitionEntries or SizeOfPartitionEntry put the array out of reach"
+      )
       return []
     }
     let base = Int64(range.lowerBound) * Int64(sectorSize)  // range ⊂ the image, so no overflow
@@ -345,7 +372,7 @@ public struct GPTTable: Hashable, Sendable {
     }
     if computed != h.partitionEntryArrayCRC32 {
       judge.field(
-        hard: true, "PartitionEntryArrayCRC32", at: h.offset(GPTHeader.Offset.partitionEntryArrayCRC32),
+        hard: true, fatal: true, "PartitionEntryArrayCRC32", at: h.offset(GPTHeader.Offset.partitionEntryArrayCRC32),
         .checksumMismatch(stored: h.partitionEntryArrayCRC32, computed: computed))
     }
 
@@ -403,8 +430,13 @@ public struct GPTTable: Hashable, Sendable {
           attributes: entry.attributes, bootable: entry.attributes & GPTAttributes.legacyBIOSBootable != 0,
           entryOffset: at))
     }
+    if partitions.isEmpty {
+      judge.other(hard: false, "noPartitions", "all \(count) entries are unused", offset: base)
+    }
     // Overlaps: sorted by start, each against the furthest end so far.
-    let ordered = partitions.filter { $0.firstLBA <= $0.lastLBA }.sorted { ($0.firstLBA, $0.number) < ($1.firstLBA, $1.number) }
+    let ordered = partitions.filter { $0.firstLBA <= $0.lastLBA }.sorted {
+      ($0.firstLBA, $0.number) < ($1.firstLBA, $1.number)
+    }
     var reach: Partition?
     for partition in ordered {
       if let previous = reach, partition.firstLBA <= previous.lastLBA {

@@ -29,7 +29,7 @@ public struct MBRPartitionEntry: Hashable, Sendable, Codable {
   ///   - base: Absolute image offset of `bytes[0]`, used in errors.
   /// - Throws: `FormatError` (`truncated`) when fewer than 16 bytes are there.
   public init(parsing bytes: Span<UInt8>, at offset: Int = 0, base: Int64 = 0) throws(FormatError) {
-    guard offset >= 0, let raw = bytes.bytes(offset..<(offset + Self.size)) else {
+    guard offset >= 0, offset <= bytes.count - Self.size, let raw = bytes.bytes(offset..<(offset + Self.size)) else {
       throw FormatError(
         structure: "MBR partition record", field: "BootIndicator", offset: base + Int64(offset),
         kind: .truncated(needed: Self.size, available: max(0, bytes.count - offset)))

@@ -67,6 +67,10 @@ public struct MBRTable: Hashable, Sendable {
           isExtendedContainer: entry.isExtended, entryOffset: at))
     }
     findOverlaps(partitions, into: &judge)
+    if partitions.isEmpty {
+      judge.other(
+        hard: false, "noPartitions", "all four partition records are empty", offset: Int64(MBR.Offset.partitionRecord))
+    }
     var verdicts = [judge.verdict]
 
     if let extended {
@@ -160,7 +164,8 @@ public struct MBRTable: Hashable, Sendable {
           judge.field(
             hard: false, "SizeInLBA", at: at + Int64(MBRPartitionEntry.Offset.sizeInLBA),
             .invalid(
-              "of partition \(number) makes it end at LBA \(last), outside the extended partition (LBA \(containerFirst)-\(containerLast))"),
+              "of partition \(number) makes it end at LBA \(last), outside the extended partition (LBA \(containerFirst)-\(containerLast))"
+            ),
             partition: number)
         }
         logicals.append(
@@ -180,7 +185,8 @@ public struct MBRTable: Hashable, Sendable {
         judge.field(
           hard: true, "StartingLBA", at: linkOffset,
           .invalid(
-            "of the link to the next EBR is \(link.startingLBA): LBA \(next) is outside the extended partition (LBA \(containerFirst)-\(containerLast))"))
+            "of the link to the next EBR is \(link.startingLBA): LBA \(next) is outside the extended partition (LBA \(containerFirst)-\(containerLast))"
+          ))
         break
       }
       ebrLBA = next

@@ -99,23 +99,30 @@ public enum PartitionTable {
     layout.type = .gpt
     layout.linuxType = .gpt
     layout.structures = [protectiveVerdict(mbr, sectors: layout.sectorCount)] + gpt.verdicts
-    layout.esxiBootable = gpt.primaryUsable
+    layout.esxiBootable = gpt.primaryOK
     layout.partitions = gpt.primaryPartitions ?? []
-    layout.diskGUID = (gpt.primaryUsable ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID.description
-    if !gpt.primaryUsable {
-      if let backup = gpt.backupPartitions {
-        layout.linuxPartitions = backup
+    if gpt.primaryPartitions == nil, let backup = gpt.backupPartitions { layout.linuxPartitions = backup }
+    if gpt.primaryPartitions == nil, gpt.backupPartitions == nil { layout.linuxType = .none }
+    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID.description
+    if !gpt.primaryOK {
+      if gpt.backupOK {
         layout.findings.append(
           Finding(
             .error, "primaryGPTBadBackupGood",
             "the primary GPT is bad and the backup GPT is good: readable on Linux, NOT bootable by ESXi (its loader reads only the primary GPT)",
             lba: 1))
       } else {
-        layout.linuxType = .none
+        layout.findings.append(
+          Finding(
+            .error, "noSoundGPT",
+            "neither the primary nor the backup GPT is sound: NOT bootable by ESXi",
+            lba: 1))
+      }
+      if gpt.primaryPartitions == nil, gpt.backupPartitions == nil {
         layout.findings.append(
           Finding(
             .error, "noUsableGPT",
-            "neither the primary nor the backup GPT is usable: the protective MBR covers a disk with no readable partition table",
+            "neither the primary nor the backup GPT can be read: the protective MBR covers a disk with no readable partition table",
             lba: 1))
         try addSectorSizeHint(to: &layout, from: source)
       }
@@ -134,7 +141,7 @@ public enum PartitionTable {
       layout.structures.insert(protectiveVerdict(mbr, sectors: layout.sectorCount), at: 0)
     }
     layout.structures += gpt.verdicts
-    layout.diskGUID = (gpt.primaryUsable ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID.description
+    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID.description
     layout.findings.append(
       Finding(
         .error, "esxiSeesMBR",
@@ -201,7 +208,8 @@ public enum PartitionTable {
         .field(
           .error, structure: "MBR", field: "BootIndicator", offset: offset,
           .invalid(
-            "of record \(slot + 1) is \(hex2(entry.bootIndicator)), expected 0x00 or 0x80: not a partition table.\(what)"))
+            "of record \(slot + 1) is \(hex2(entry.bootIndicator)), expected 0x00 or 0x80: not a partition table.\(what)"
+          ))
       ]
     }
     guard hint != .none else { return nil }

@@ -21,6 +21,8 @@ import Testing
 ///   whole-disk file system, `.none`, as blkid says.
 /// - Sun, SGI, BSD, Atari and DASD labels: no 0x55AA in sector 0, `.none` (sfdisk's `bsd`/`sgi`/
 ///   `sun` lists are other label types, not MBR or GPT).
+/// - `dos+bsd`: libblkid also lists the BSD slices nested inside the 0xA5 partition; like sfdisk
+///   (and ESXi's loader, which knows no BSD labels) we list only the two MBR partitions.
 /// - `gpt-4k-sector` images (`gptman/disk2`, `disk4`): "EFI PART" only at byte 4096, so the
 ///   detected sector size is 4096; read with 512-byte sectors they show only a protective MBR.
 @Suite("corpus", .serialized)

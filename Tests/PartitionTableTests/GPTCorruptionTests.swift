@@ -26,40 +26,85 @@ struct GPTCorruptionTests {
 
   static let image = GPTImageBuilder().build()
   static let builder = GPTImageBuilder()
-  static let P = StructureVerdict.primaryHeader
-  static let PE = StructureVerdict.primaryEntries
+  static let primaryHeader = StructureVerdict.primaryHeader
+  static let primaryEntries = StructureVerdict.primaryEntries
 
   static let primaryCases: [Case] = [
-    Case(field: "Signature", byte: 0x00, fix: .none, verdict: P, kind: "badSignature", fieldOffset: 0x00),
-    Case(field: "Revision", byte: 0x0A, fix: .header, verdict: P, kind: "badRevision", fieldOffset: 0x08, severity: .warning),
-    Case(field: "HeaderSize", byte: 0x0D, fix: .none, verdict: P, kind: "badHeaderSize", fieldOffset: 0x0C),
-    Case(field: "HeaderSize below 92", byte: 0x0C, mask: 0x5C ^ 0x50, fix: .none, verdict: P, kind: "badHeaderSize", fieldOffset: 0x0C),
-    Case(field: "HeaderCRC32", byte: 0x10, fix: .none, verdict: P, kind: "badHeaderCRC32", fieldOffset: 0x10),
-    Case(field: "HeaderCRC32 (AlternateLBA is only covered by the CRC)", byte: 0x20, mask: 0x01, fix: .none, verdict: P, kind: "badHeaderCRC32", fieldOffset: 0x10),
-    Case(field: "Reserved", byte: 0x14, fix: .header, verdict: P, kind: "badReserved", fieldOffset: 0x14, severity: .warning),
-    Case(field: "MyLBA", byte: 0x18, fix: .header, verdict: P, kind: "badMyLBA", fieldOffset: 0x18),
-    Case(field: "AlternateLBA past the end", byte: 0x27, fix: .header, verdict: P, kind: "badAlternateLBA", fieldOffset: 0x20),
-    Case(field: "AlternateLBA short of the end", byte: 0x20, mask: 0x01, fix: .header, verdict: P, kind: "badAlternateLBA", fieldOffset: 0x20, severity: .warning),
-    Case(field: "FirstUsableLBA", byte: 0x2F, fix: .header, verdict: P, kind: "badFirstUsableLBA", fieldOffset: 0x28),
-    Case(field: "LastUsableLBA", byte: 0x31, fix: .header, verdict: P, kind: "badLastUsableLBA", fieldOffset: 0x30),
-    Case(field: "PartitionEntryLBA", byte: 0x48, fix: .header, verdict: P, kind: "badPartitionEntryLBA", fieldOffset: 0x48),
-    Case(field: "NumberOfPartitionEntries", byte: 0x53, fix: .header, verdict: P, kind: "badNumberOfPartitionEntries", fieldOffset: 0x50),
-    Case(field: "NumberOfPartitionEntries zero", byte: 0x50, mask: 0x80, fix: .header, verdict: P, kind: "badNumberOfPartitionEntries", fieldOffset: 0x50),
-    Case(field: "SizeOfPartitionEntry", byte: 0x54, fix: .header, verdict: P, kind: "badSizeOfPartitionEntry", fieldOffset: 0x54),
-    Case(field: "SizeOfPartitionEntry 384", byte: 0x55, mask: 0x01, fix: .header, verdict: P, kind: "badSizeOfPartitionEntry", fieldOffset: 0x54),
-    Case(field: "PartitionEntryArrayCRC32", byte: 0x58, fix: .header, verdict: PE, kind: "badPartitionEntryArrayCRC32", fieldOffset: 0x58),
+    Case(field: "Signature", byte: 0x00, fix: .none, verdict: primaryHeader, kind: "badSignature", fieldOffset: 0x00),
+    Case(
+      field: "Revision", byte: 0x0A, fix: .header, verdict: primaryHeader, kind: "badRevision", fieldOffset: 0x08,
+      severity: .warning),
+    Case(field: "HeaderSize", byte: 0x0D, fix: .none, verdict: primaryHeader, kind: "badHeaderSize", fieldOffset: 0x0C),
+    Case(
+      field: "HeaderSize below 92", byte: 0x0C, mask: 0x5C ^ 0x50, fix: .none, verdict: primaryHeader,
+      kind: "badHeaderSize", fieldOffset: 0x0C),
+    Case(
+      field: "HeaderCRC32", byte: 0x10, fix: .none, verdict: primaryHeader, kind: "badHeaderCRC32", fieldOffset: 0x10),
+    Case(
+      field: "HeaderCRC32 (AlternateLBA is only covered by the CRC)", byte: 0x20, mask: 0x01, fix: .none,
+      verdict: primaryHeader, kind: "badHeaderCRC32", fieldOffset: 0x10),
+    Case(
+      field: "Reserved", byte: 0x14, fix: .header, verdict: primaryHeader, kind: "badReserved", fieldOffset: 0x14,
+      severity: .warning),
+    Case(field: "MyLBA", byte: 0x18, fix: .header, verdict: primaryHeader, kind: "badMyLBA", fieldOffset: 0x18),
+    Case(
+      field: "AlternateLBA past the end", byte: 0x27, fix: .header, verdict: primaryHeader, kind: "badAlternateLBA",
+      fieldOffset: 0x20),
+    Case(
+      field: "AlternateLBA short of the end", byte: 0x20, mask: 0x01, fix: .header, verdict: primaryHeader,
+      kind: "badAlternateLBA", fieldOffset: 0x20, severity: .warning),
+    Case(
+      field: "FirstUsableLBA", byte: 0x2F, fix: .header, verdict: primaryHeader, kind: "badFirstUsableLBA",
+      fieldOffset: 0x28),
+    Case(
+      field: "LastUsableLBA", byte: 0x31, fix: .header, verdict: primaryHeader, kind: "badLastUsableLBA",
+      fieldOffset: 0x30),
+    Case(
+      field: "PartitionEntryLBA", byte: 0x48, fix: .header, verdict: primaryHeader, kind: "badPartitionEntryLBA",
+      fieldOffset: 0x48),
+    Case(
+      field: "NumberOfPartitionEntries", byte: 0x53, fix: .header, verdict: primaryHeader,
+      kind: "badNumberOfPartitionEntries", fieldOffset: 0x50),
+    Case(
+      field: "NumberOfPartitionEntries zero", byte: 0x50, mask: 0x80, fix: .header, verdict: primaryHeader,
+      kind: "badNumberOfPartitionEntries", fieldOffset: 0x50),
+    Case(
+      field: "SizeOfPartitionEntry", byte: 0x54, fix: .header, verdict: primaryHeader, kind: "badSizeOfPartitionEntry",
+      fieldOffset: 0x54),
+    Case(
+      field: "SizeOfPartitionEntry 384", byte: 0x55, mask: 0x01, fix: .header, verdict: primaryHeader,
+      kind: "badSizeOfPartitionEntry", fieldOffset: 0x54),
+    Case(
+      field: "PartitionEntryArrayCRC32", byte: 0x58, fix: .header, verdict: primaryEntries,
+      kind: "badPartitionEntryArrayCRC32", fieldOffset: 0x58),
   ]
 
   /// Entry 1 (BOOT, LBA 64-127) fields, with the entry-array CRC recomputed.
   static let entryCases: [Case] = [
-    Case(field: "StartingLBA below FirstUsableLBA", byte: 0x20, mask: 0x40, fix: .entries, verdict: PE, kind: "badStartingLBA", fieldOffset: 0x20, inEntry: true),
-    Case(field: "EndingLBA before StartingLBA", byte: 0x28, mask: 0x40, fix: .entries, verdict: PE, kind: "badEndingLBA", fieldOffset: 0x28, inEntry: true),
-    Case(field: "EndingLBA after LastUsableLBA", byte: 0x28, mask: 0x80, fix: .entries, verdict: PE, kind: "badEndingLBA", fieldOffset: 0x28, inEntry: true),
-    Case(field: "EndingLBA past the image", byte: 0x2B, fix: .entries, verdict: PE, kind: "partitionPastEnd", fieldOffset: 0x28, inEntry: true),
-    Case(field: "EndingLBA into partition 2", byte: 0x28, mask: 0xFF, fix: .entries, verdict: PE, kind: "partitionsOverlap", fieldOffset: 0x80, inEntry: true),
-    Case(field: "Attributes reserved bit", byte: 0x31, mask: 0x04, fix: .entries, verdict: PE, kind: "badAttributes", fieldOffset: 0x30, inEntry: true, severity: .warning),
-    Case(field: "UniquePartitionGUID duplicate", byte: 0x10 + 15, mask: 0x01 ^ 0x05, fix: .entries, verdict: PE, kind: "badUniquePartitionGUID", fieldOffset: 0x90, inEntry: true, severity: .warning),
-    Case(field: "entry bytes without CRC fix", byte: 0x38, fix: .none, verdict: PE, kind: "badPartitionEntryArrayCRC32", fieldOffset: -1, inEntry: true),
+    Case(
+      field: "StartingLBA below FirstUsableLBA", byte: 0x20, mask: 0x40, fix: .entries, verdict: primaryEntries,
+      kind: "badStartingLBA", fieldOffset: 0x20, inEntry: true),
+    Case(
+      field: "EndingLBA before StartingLBA", byte: 0x28, mask: 0x40, fix: .entries, verdict: primaryEntries,
+      kind: "badEndingLBA", fieldOffset: 0x28, inEntry: true),
+    Case(
+      field: "EndingLBA after LastUsableLBA", byte: 0x28, mask: 0x80, fix: .entries, verdict: primaryEntries,
+      kind: "badEndingLBA", fieldOffset: 0x28, inEntry: true),
+    Case(
+      field: "EndingLBA past the image", byte: 0x2B, fix: .entries, verdict: primaryEntries, kind: "partitionPastEnd",
+      fieldOffset: 0x28, inEntry: true),
+    Case(
+      field: "EndingLBA into partition 2", byte: 0x28, mask: 0xFF, fix: .entries, verdict: primaryEntries,
+      kind: "partitionsOverlap", fieldOffset: 0x80, inEntry: true),
+    Case(
+      field: "Attributes reserved bit", byte: 0x31, mask: 0x04, fix: .entries, verdict: primaryEntries,
+      kind: "badAttributes", fieldOffset: 0x30, inEntry: true, severity: .warning),
+    Case(
+      field: "UniquePartitionGUID duplicate", byte: 0x10 + 15, mask: 0x01 ^ 0x05, fix: .entries,
+      verdict: primaryEntries, kind: "badUniquePartitionGUID", fieldOffset: 0x90, inEntry: true, severity: .warning),
+    Case(
+      field: "entry bytes without CRC fix", byte: 0x38, fix: .none, verdict: primaryEntries,
+      kind: "badPartitionEntryArrayCRC32", fieldOffset: -1, inEntry: true),
   ]
 
   func run(_ c: Case, headerLBA: UInt64, entriesLBA: UInt64) throws -> (DiskLayout, Int) {
@@ -100,7 +145,7 @@ struct GPTCorruptionTests {
       #expect(!layout.esxiBootable)
       // The backup is intact: Linux can read the disk, ESXi cannot.
       #expect(layout.findings.contains { $0.kind == "primaryGPTBadBackupGood" })
-      #expect(layout.linuxPartitions?.map(\.number) == [1, 2])
+      #expect((layout.linuxPartitions ?? layout.partitions).map(\.number) == [1, 2])
     } else {
       #expect(layout.esxiBootable)
     }
@@ -110,10 +155,12 @@ struct GPTCorruptionTests {
   func backup(_ c: Case) throws {
     let b = Self.builder
     let (layout, offset) = try run(c, headerLBA: b.lastLBA, entriesLBA: b.backupEntriesLBA)
-    let name = c.verdict == Self.P ? StructureVerdict.backupHeader : StructureVerdict.backupEntries
+    let name = c.verdict == Self.primaryHeader ? StructureVerdict.backupHeader : StructureVerdict.backupEntries
     var c = c
     // The backup's MyLBA is the last LBA and its AlternateLBA is 1: other flips, other findings.
-    if c.field == "AlternateLBA short of the end" || c.field == "AlternateLBA past the end" { c.kind = "badAlternateLBA" }
+    if c.field == "AlternateLBA short of the end" || c.field == "AlternateLBA past the end" {
+      c.kind = "badAlternateLBA"
+    }
     check(c, verdictName: name, layout: layout, offset: offset, severity: .warning)
     #expect(layout.esxiBootable)
     #expect(layout.type == .gpt)

@@ -20,8 +20,11 @@ struct GPTImageBuilder {
   var entrySize: UInt32 = 128
   var diskGUID = "11111111-2222-3333-4444-555555555555"
   var entries: [Entry] = [
-    Entry(type: PartitionType.efiSystem, unique: "AAAAAAAA-0000-0000-0000-000000000001", first: 64, last: 127, name: "BOOT"),
-    Entry(type: PartitionType.microsoftBasicData, unique: "AAAAAAAA-0000-0000-0000-000000000005", first: 128, last: 191, attributes: 1 << 63, name: "BOOTBANK1"),
+    Entry(
+      type: PartitionType.efiSystem, unique: "AAAAAAAA-0000-0000-0000-000000000001", first: 64, last: 127, name: "BOOT"),
+    Entry(
+      type: PartitionType.microsoftBasicData, unique: "AAAAAAAA-0000-0000-0000-000000000005", first: 128, last: 191,
+      attributes: 1 << 63, name: "BOOTBANK1"),
   ]
 
   var arraySectors: UInt64 { (UInt64(entryCount) * UInt64(entrySize) + UInt64(sectorSize) - 1) / UInt64(sectorSize) }
@@ -56,7 +59,9 @@ struct GPTImageBuilder {
     image.put(array, at: 2 * sectorSize)
     image.put(array, at: Int(backupEntriesLBA) * sectorSize)
     image.put(header(myLBA: 1, alternate: lastLBA, entriesLBA: 2, arrayCRC: arrayCRC), at: sectorSize)
-    image.put(header(myLBA: lastLBA, alternate: 1, entriesLBA: backupEntriesLBA, arrayCRC: arrayCRC), at: Int(lastLBA) * sectorSize)
+    image.put(
+      header(myLBA: lastLBA, alternate: 1, entriesLBA: backupEntriesLBA, arrayCRC: arrayCRC),
+      at: Int(lastLBA) * sectorSize)
     return image
   }
 
@@ -95,8 +100,11 @@ enum GPTFixup {
     let lba: UInt64 = image.littleEndian(at: headerOffset + 72) ?? 0
     let count: UInt32 = image.littleEndian(at: headerOffset + 80) ?? 0
     let size: UInt32 = image.littleEndian(at: headerOffset + 84) ?? 0
+    guard lba < UInt64(image.count / sectorSize) else { return refreshHeaderCRC(&image, headerOffset: headerOffset) }
     let start = Int(lba) * sectorSize
-    let array = Array(image[start..<(start + Int(count) * Int(size))])
+    let length = Int(count) * Int(size)
+    guard length <= image.count - start else { return refreshHeaderCRC(&image, headerOffset: headerOffset) }
+    let array = Array(image[start..<(start + length)])
     image.storeLittleEndian(CRC32.checksum(array), at: headerOffset + 88)
     refreshHeaderCRC(&image, headerOffset: headerOffset)
   }

@@ -33,7 +33,8 @@ struct MBRImageBuilder {
     let extendedStart = records.first { [0x05, 0x0F, 0x85].contains($0.type) }?.start ?? 0
     for (i, logical) in logicals.enumerated() {
       let base = Int(logical.ebr) * 512
-      image.put(Self.recordBytes(Record(type: logical.type, start: logical.start, size: logical.size)), at: base + 0x1BE)
+      image.put(
+        Self.recordBytes(Record(type: logical.type, start: logical.start, size: logical.size)), at: base + 0x1BE)
       if i + 1 < logicals.count {
         let next = logicals[i + 1]
         image.put(

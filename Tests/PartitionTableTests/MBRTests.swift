@@ -40,18 +40,42 @@ struct MBRTests {
 
   /// MBR at 0, first EBR at LBA 256 (byte 0x20000), second EBR at LBA 512 (byte 0x40000).
   static let cases: [Case] = [
-    Case(name: "MBR Signature", offset: 0x1FE, value: [0x55, 0xAB], verdict: "MBR", kind: "badSignature", fieldOffset: 0x1FE, type: .none),
-    Case(name: "MBR BootIndicator", offset: 0x1CE, value: [0x7F], verdict: "MBR", kind: "badBootIndicator", fieldOffset: 0x1CE, type: .none),
-    Case(name: "MBR StartingLBA 0", offset: 0x1CE + 8, value: [0, 0, 0, 0], verdict: "MBR", kind: "badStartingLBA", fieldOffset: 0x1CE + 8, type: .mbr),
-    Case(name: "MBR SizeInLBA past the end", offset: 0x1CE + 12, value: [0, 0, 0, 1], verdict: "MBR", kind: "partitionPastEnd", fieldOffset: 0x1CE + 12, type: .mbr),
-    Case(name: "MBR OSType 0 with sectors", offset: 0x1CE + 4, value: [0], verdict: "MBR", kind: "badOSType", fieldOffset: 0x1CE + 4, type: .mbr),
-    Case(name: "MBR records overlap", offset: 0x1CE + 8, value: [0x00, 0x04, 0, 0], verdict: "MBR", kind: "partitionsOverlap", fieldOffset: 0x1CE, type: .mbr),
-    Case(name: "EBR Signature", offset: 0x20000 + 0x1FE, value: [0, 0], verdict: "EBR chain", kind: "badSignature", fieldOffset: 0x20000 + 0x1FE, type: .mbr),
-    Case(name: "EBR link loops to itself", offset: 0x20000 + 0x1CE + 8, value: [0, 0, 0, 0], verdict: "EBR chain", kind: "ebrLoop", fieldOffset: 0x20000 + 0x1CE + 8, type: .mbr),
-    Case(name: "EBR link past the disk", offset: 0x40000 + 0x1CE + 8, value: [0, 0, 0, 0x10], verdict: "EBR chain", kind: "ebrPastEnd", fieldOffset: 0x40000 + 0x1CE + 8, type: .mbr),
-    Case(name: "EBR link outside the extended partition", offset: 0x40000 + 0x1CE + 8, value: [0x00, 0x05, 0, 0], verdict: "EBR chain", kind: "badStartingLBA", fieldOffset: 0x40000 + 0x1CE + 8, type: .mbr),
-    Case(name: "logical past the disk", offset: 0x20000 + 0x1BE + 12, value: [0, 0, 0, 1], verdict: "EBR chain", kind: "partitionPastEnd", fieldOffset: 0x20000 + 0x1BE + 12, type: .mbr),
-    Case(name: "logical outside the extended partition", offset: 0x20000 + 0x1BE + 12, value: [0x00, 0x04, 0, 0], verdict: "EBR chain", kind: "badSizeInLBA", fieldOffset: 0x20000 + 0x1BE + 12, type: .mbr),
+    Case(
+      name: "MBR Signature", offset: 0x1FE, value: [0x55, 0xAB], verdict: "MBR", kind: "badSignature",
+      fieldOffset: 0x1FE, type: .none),
+    Case(
+      name: "MBR BootIndicator", offset: 0x1CE, value: [0x7F], verdict: "MBR", kind: "badBootIndicator",
+      fieldOffset: 0x1CE, type: .none),
+    Case(
+      name: "MBR StartingLBA 0", offset: 0x1CE + 8, value: [0, 0, 0, 0], verdict: "MBR", kind: "badStartingLBA",
+      fieldOffset: 0x1CE + 8, type: .mbr),
+    Case(
+      name: "MBR SizeInLBA past the end", offset: 0x1CE + 12, value: [0, 0, 0, 1], verdict: "MBR",
+      kind: "partitionPastEnd", fieldOffset: 0x1CE + 12, type: .mbr),
+    Case(
+      name: "MBR OSType 0 with sectors", offset: 0x1CE + 4, value: [0], verdict: "MBR", kind: "badOSType",
+      fieldOffset: 0x1CE + 4, type: .mbr),
+    Case(
+      name: "MBR records overlap", offset: 0x1CE + 8, value: [0x00, 0x04, 0, 0], verdict: "MBR",
+      kind: "partitionsOverlap", fieldOffset: 0x1CE, type: .mbr),
+    Case(
+      name: "EBR Signature", offset: 0x20000 + 0x1FE, value: [0, 0], verdict: "EBR chain", kind: "badSignature",
+      fieldOffset: 0x20000 + 0x1FE, type: .mbr),
+    Case(
+      name: "EBR link loops to itself", offset: 0x20000 + 0x1CE + 8, value: [0, 0, 0, 0], verdict: "EBR chain",
+      kind: "ebrLoop", fieldOffset: 0x20000 + 0x1CE + 8, type: .mbr),
+    Case(
+      name: "EBR link past the disk", offset: 0x40000 + 0x1CE + 8, value: [0, 0, 0, 0x10], verdict: "EBR chain",
+      kind: "ebrPastEnd", fieldOffset: 0x40000 + 0x1CE + 8, type: .mbr),
+    Case(
+      name: "EBR link outside the extended partition", offset: 0x40000 + 0x1CE + 8, value: [0x00, 0x05, 0, 0],
+      verdict: "EBR chain", kind: "badStartingLBA", fieldOffset: 0x40000 + 0x1CE + 8, type: .mbr),
+    Case(
+      name: "logical past the disk", offset: 0x20000 + 0x1BE + 12, value: [0, 0, 0, 1], verdict: "EBR chain",
+      kind: "partitionPastEnd", fieldOffset: 0x20000 + 0x1BE + 12, type: .mbr),
+    Case(
+      name: "logical outside the extended partition", offset: 0x20000 + 0x1BE + 12, value: [0x00, 0x04, 0, 0],
+      verdict: "EBR chain", kind: "badSizeInLBA", fieldOffset: 0x20000 + 0x1BE + 12, type: .mbr),
   ]
 
   @Test("a corrupted MBR or EBR field is named, with its absolute offset", arguments: cases)
@@ -107,5 +131,12 @@ struct MBRTests {
     #expect(layout.partition(6)?.firstLBA == 301)
     #expect(layout.partition(6)?.mbrType == 0x8E)
     #expect(layout.partition(2)?.typeName == "Linux extended")
+  }
+
+  @Test("an MBR with four empty records is a table with no partitions, and says so")
+  func emptyTable() throws {
+    let layout = try PartitionTable.read(from: MemoryImage(MBRImageBuilder(sectors: 64).build()))
+    #expect(layout.type == .mbr && layout.partitions.isEmpty)
+    #expect(layout.structure("MBR")?.findings.map(\.kind) == ["noPartitions"])
   }
 }

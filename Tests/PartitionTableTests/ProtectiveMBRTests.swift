@@ -13,9 +13,10 @@ struct ProtectiveMBRTests {
   func protective() throws {
     let layout = try PartitionTable.read(from: MemoryImage(image))
     #expect(layout.type == .gpt && layout.linuxType == .gpt && layout.esxiBootable)
-    #expect(layout.structures.map(\.name) == [
-      "protective MBR", "primary GPT header", "primary GPT entries", "backup GPT header", "backup GPT entries",
-    ])
+    #expect(
+      layout.structures.map(\.name) == [
+        "protective MBR", "primary GPT header", "primary GPT entries", "backup GPT header", "backup GPT entries",
+      ])
     #expect(layout.structures.allSatisfy { $0.ok })
     #expect(layout.allFindings.isEmpty)
     #expect(layout.diskGUID == "11111111-2222-3333-4444-555555555555")

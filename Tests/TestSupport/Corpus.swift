@@ -42,7 +42,8 @@ public enum Corpus {
     let name = relativePath.replacingOccurrences(of: "/", with: "__")
     let target = cache.appendingPathComponent((name as NSString).deletingPathExtension)
     if FileManager.default.fileExists(atPath: target.path) { return target }
-    let partial = cache.appendingPathComponent(name + ".\(ProcessInfo.processInfo.processIdentifier).\(UUID().uuidString).part")
+    let partial = cache.appendingPathComponent(
+      name + ".\(ProcessInfo.processInfo.processIdentifier).\(UUID().uuidString).part")
     let result = try runTool(
       "/bin/sh", ["-c", "\(tool) -dc \"$1\" | cp --sparse=always /dev/stdin \"$2\"", "sh", source.path, partial.path])
     guard result.status == 0 else {
