@@ -8,6 +8,10 @@ extension BootBankCommand {
     Status.self,
     Verify.self,
     Diff.self,
+    ListFiles.self,
+    CatFile.self,
+    Extract.self,
+    CheckFAT.self,
     ChecksumCommand.self,
   ]
 }

@@ -93,10 +93,14 @@ public struct AllocationTable: Sendable {
     var clusters: [UInt32] = []
     guard start != 0 else { return ClusterChain(clusters: [], end: .endOfChain) }
     guard isValidCluster(start) else { return ClusterChain(clusters: [], end: .outOfRange(from: 0, value: start)) }
-    var seen = Set<UInt32>()
+    // One bit per cluster (1/32 of the FAT's own size on FAT32) marks the clusters seen.
+    var seen = [UInt64](repeating: 0, count: (Int(clusterCount) + 2 + 63) / 64)
     var current = start
     while true {
-      if !seen.insert(current).inserted { return ClusterChain(clusters: clusters, end: .loop(at: current)) }
+      let word = Int(current) >> 6
+      let bit: UInt64 = 1 << UInt64(current & 63)
+      if seen[word] & bit != 0 { return ClusterChain(clusters: clusters, end: .loop(at: current)) }
+      seen[word] |= bit
       clusters.append(current)
       switch self[current] {
       case .endOfChain: return ClusterChain(clusters: clusters, end: .endOfChain)

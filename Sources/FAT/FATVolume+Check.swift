@@ -10,8 +10,10 @@ extension FATVolume {
   /// checksums, sequence); lost clusters; the FSInfo hints; the FAT32 backup boot sector;
   /// the volume label in the boot sector against the root directory; truncation.
   ///
-  /// Findings carry the path and the absolute byte offset of the structure concerned. Only
-  /// an unreadable source throws.
+  /// Findings carry the path and the absolute byte offset of the structure concerned. Errors
+  /// are problems that make a file read wrong or not at all (chains, entries, FATs); warnings
+  /// are metadata that disagrees without changing what is read (labels, FSInfo hints, the
+  /// backup boot sector, dirty bits, lost clusters). Only an unreadable source throws.
   public func check() throws -> FATCheckReport {
     let sink = FindingSink()
     let boot = bootSector
@@ -52,14 +54,14 @@ extension FATVolume {
     }
     if lost > 0 {
       sink.append(
-        .error(
+        .warning(
           "lostClusters",
           "\(lost) cluster(s) are allocated in the FAT but belong to no file (first: cluster \(firstLost))",
           offset: table.offset(ofEntry: firstLost)))
     }
-    checkFSInfo(sink, free: zero, lost: lost)
     try checkBackupBootSector(sink)
     let rootLabel = try checkLabels(sink)
+    checkFSInfo(sink, free: zero, lost: lost)
 
     return FATCheckReport(
       fatType: type, label: rootLabel ?? boot.label, serial: serial, clusterCount: clusterCount,
@@ -73,14 +75,14 @@ extension FATVolume {
     let flagOffset = baseOffset + (type == .fat32 ? 0x41 : 0x25)
     if boot.isDirty {
       sink.append(
-        .error(
+        .warning(
           "dirtyBit", "the dirty bit is set in the boot sector: the volume was not unmounted cleanly",
           offset: flagOffset))
     } else if type != .fat12, let flags = table.rawValue(1) {
       let clean: UInt32 = type == .fat32 ? 0x0800_0000 : 0x8000
       if flags & clean == 0 {
         sink.append(
-          .error(
+          .warning(
             "dirtyBit", "FAT entry 1 has its clean-shutdown bit clear: the volume was not unmounted cleanly",
             offset: table.offset(ofEntry: 1)))
       }
@@ -242,7 +244,7 @@ extension FATVolume {
       }
       if dir.isDirectory && dir.size != 0 && !dir.isRoot {
         sink.append(
-          .error(
+          .warning(
             "directorySizeNonZero", "\(dir.path): a directory with size \(dir.size) (must be 0)",
             offset: dir.entryOffset, path: dir.path))
       }
@@ -298,19 +300,22 @@ extension FATVolume {
               "badShortName", "\(entry.path): bad short file name '\(item.entry.shortName)' (\(why))",
               offset: item.offset, path: entry.path))
         }
+        // Reported against the first of the pair, as fsck.fat does.
         if let first = names[item.entry.rawName] {
           sink.append(
             .error(
-              "duplicateName", "\(entry.path): duplicate directory entry (first: \(first))", offset: item.offset,
-              path: entry.path))
+              "duplicateName",
+              "\(first): duplicate directory entry: \(entry.path) at byte \(item.offset) has the same 8.3 name",
+              offset: item.offset, path: first))
         } else {
           names[item.entry.rawName] = entry.path
           if let long = item.longName?.lowercased() {
             if let first = longNames[long] {
               sink.append(
                 .error(
-                  "duplicateName", "\(entry.path): duplicate long name (first: \(first))", offset: item.offset,
-                  path: entry.path))
+                  "duplicateName",
+                  "\(first): duplicate long name: \(entry.path) at byte \(item.offset) has the same name",
+                  offset: item.offset, path: first))
             } else {
               longNames[long] = entry.path
             }
@@ -389,14 +394,18 @@ extension FATVolume {
     }
     guard let info = fsInfo else { return }
     let expected = free &+ lost
+    // "Unknown" is a valid value; like fsck.fat, mention it only on a volume that has
+    // something else to fix.
     if info.freeCount == 0xFFFF_FFFF {
-      sink.append(
+      if !sink.list.isEmpty {
+        sink.append(
         .warning(
           "fsInfoFreeCountUnset", "FSInfo free cluster count is unset (should be \(expected))",
           offset: offset + Int64(FSInfo.Offset.freeCount)))
+      }
     } else if info.freeCount != expected {
       sink.append(
-        .error(
+        .warning(
           "fsInfoFreeCountWrong",
           "FSInfo free cluster count is \(info.freeCount), the FAT has \(free) free" + (lost > 0 ? " and \(lost) lost clusters" : " clusters"),
           offset: offset + Int64(FSInfo.Offset.freeCount)))
@@ -427,7 +436,7 @@ extension FATVolume {
     if primary != backup {
       let at = primary.indices.first { primary[$0] != backup[$0] } ?? 0
       sink.append(
-        .error(
+        .warning(
           "backupBootSectorDiffers",
           "the backup boot sector (sector \(boot.backupBootSector)) differs from the primary, first at byte \(at)",
           offset: absolute(offset) + Int64(at)))
@@ -460,13 +469,13 @@ extension FATVolume {
     if rootBytes == nil && bootLabel != noName {
       if Self.invalidLabel(bootLabel) {
         sink.append(
-          .error(
+          .warning(
             "badBootSectorLabel", "label '\(text(bootLabel))' stored in the boot sector is not valid",
             offset: labelOffset))
         bootLabel = noName
       } else {
         sink.append(
-          .error(
+          .warning(
             "labelMismatch",
             "label in the boot sector is '\(text(bootLabel))', but the root directory has no volume label",
             offset: labelOffset))
@@ -475,20 +484,20 @@ extension FATVolume {
     guard let rootLabel = rootBytes, let item = rootItem else { return nil }
     if Self.invalidLabel(rootLabel) {
       sink.append(
-        .error(
+        .warning(
           "badVolumeLabel", "volume label '\(text(rootLabel))' stored in the root directory is not valid",
           offset: item.offset, path: "/"))
       return nil
     }
     if bootLabel == noName && rootLabel != noName {
       sink.append(
-        .error(
+        .warning(
           "labelMismatch",
           "the boot sector has no label, but the root directory has volume label '\(text(rootLabel))'",
           offset: labelOffset))
     } else if bootLabel != noName && bootLabel != rootLabel {
       sink.append(
-        .error(
+        .warning(
           "labelMismatch",
           "volume label '\(text(rootLabel))' in the root directory and label '\(text(bootLabel))' in the boot sector differ",
           offset: labelOffset))

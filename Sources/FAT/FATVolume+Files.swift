@@ -67,7 +67,12 @@ extension FATVolume {
             .error(
               "directoryTooDeep", "\(child.path): deeper than \(maxDepth) levels; not descended",
               offset: child.entryOffset, path: child.path))
-        } else if child.firstCluster == 0 || !entered.insert(child.firstCluster).inserted {
+        } else if child.firstCluster == 0 {
+          findings.append(
+            .error(
+              "badFirstCluster", "\(child.path): a directory with first cluster 0; not descended",
+              offset: child.entryOffset, path: child.path))
+        } else if !entered.insert(child.firstCluster).inserted {
           findings.append(
             .error(
               "directoryLoop",

@@ -3,6 +3,7 @@ import DiskFormat
 import FAT
 import Foundation
 import Testing
+import TestSupport
 
 /// Every FAT volume of the shared corpus read back against what blkid, fsck.fat, mtools and
 /// 7-Zip reported about it (MANIFEST.json).
@@ -13,7 +14,7 @@ struct CorpusTests {
   /// The volume's bytes as a source: the image, or a slice of it for a partition.
   static func open(_ volume: CorpusVolume) throws -> FATVolume {
     let path = try cachedImage(volume.image)
-    let image = try FileSource(path: path, sectorSize: volume.sectorSize)
+    let image = try TestFileSource(path: path, sectorSize: volume.sectorSize)
     if volume.offset == 0 && (volume.size == 0 || volume.size >= image.byteCount) {
       return try FATVolume(source: image)
     }
@@ -30,7 +31,7 @@ struct CorpusTests {
       // rather than invent the FAT's missing bytes. The cheap probe still gives blkid's facts.
       let error = #expect(throws: FormatError.self) { try Self.open(volume) }
       #expect(error?.field == "BPB_FATSz32")
-      let head = try FileSource(path: try cachedImage(volume.image)).read(at: 0, count: 512)
+      let head = try TestFileSource(path: try cachedImage(volume.image)).read(at: 0, count: 512)
       let probe = try #require(FATProbe.probe(bootSector: head))
       #expect(probe.type.rawValue == volume.fatType)
       #expect(probe.serial == volume.serial)
