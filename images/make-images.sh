@@ -66,8 +66,10 @@ gpt_write() { sgdisk "${GPT_ARGS[@]}" "$OUT/$1" >/dev/null; GPT_ARGS=(); }
 fat() {
   local img=$1 ss=$2 num=$3 start=$4 sectors=$5 serial=$6 label=$7 uuid=$8 src=$9
   shift 9
+  # clusters: 4 KiB; 8 KiB for the 286 MiB 6.x store (FAT16 allows at most 65524 clusters);
+  # one sector for the 4 MiB boot partitions (FAT16 needs at least 4085 clusters)
   local fs=$WORK/fs.img spc=$(( 4096 / ss ))
-  [ "$sectors" -gt 400000 ] && spc=$(( 8192 / ss ))
+  [ "$sectors" -gt 520000 ] && spc=$(( 8192 / ss ))
   [ "$sectors" -lt 20000 ] && spc=1
   rm -f "$fs"; truncate -s $(( sectors * ss )) "$fs"
   local lab=(); [ "$label" != - ] && lab=(-n "$label")
