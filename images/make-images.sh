@@ -271,6 +271,14 @@ edit_cfg esxi7-tie.img ctie 5 "$B7_OLD" 2 0 "both banks updated=2"
 scenario esxi7-tie.img "both banks valid with updated=2: a tie keeps the first scanned, p5"
 expect esxi7-tie.img "\"next\":{\"partition\":5,\"build\":\"$B7_OLD\"},\"rollback\":false"
 
+edit_cfg esxi7-bootstate-blank.img cblank 5 "$B7_OLD" 3 1 "p5 boot.cfg edited by hand to bootstate = 1 (blanks around =), updated=3" --blank
+scenario esxi7-bootstate-blank.img "p5 says bootstate = 1 with blanks before =: the loader's reader does not take it (bootstate defaults to 0, VALID), so p5 boots at once with updated=3, no trial boot; the writer would have found it: a finding"
+expect esxi7-bootstate-blank.img "\"next\":{\"partition\":5,\"build\":\"$B7_OLD\"},\"rollback\":false"
+
+edit_cfg esxi7-updated-nonnumeric.img cnn 6 "$B7" two 0 "p6 boot.cfg says updated=two"
+scenario esxi7-updated-nonnumeric.img "p6 updated=two: an integer option that is not numeric makes the loader reject the whole boot.cfg, so p6 is not a bank; p5 boots"
+expect esxi7-updated-nonnumeric.img "\"next\":{\"partition\":5,\"build\":\"$B7_OLD\"},\"rollback\":false"
+
 # three banks: p8 after OSDATA is a third bank (upgrades can briefly leave three)
 bank b7three "$B7_NEW" 3 0
 esxi7_disk esxi7-three-banks.img b7old b7 487424
@@ -313,6 +321,13 @@ replace_file esxi7-truncated-gzip.img 6 "$WORK/dmg" k.b00
 damage esxi7-truncated-gzip.img "\"kind\":\"truncatedGzip\",\"partition\":6,\"file\":\"k.b00\",\"payload\":\"k\",\"vib\":\"esx-base\",\"detail\":$j,\"where\":$(where esxi7-truncated-gzip.img 6 k.b00)"
 scenario esxi7-truncated-gzip.img "p6 k.b00 holds only the first two thirds of its gzip stream (no trailer): the loader would fail loading it"
 expect esxi7-truncated-gzip.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
+
+derive esxi7-bad-state-gzip.img esxi7.img "a bit flipped in the CRC-32 trailer of p6 state.tgz"
+j=$("${PY[@]}" flip "$WORK/b7/state.tgz" "$WORK/dmg/state.tgz" -8)
+replace_file esxi7-bad-state-gzip.img 6 "$WORK/dmg" state.tgz
+damage esxi7-bad-state-gzip.img "\"kind\":\"gzipCRC\",\"partition\":6,\"file\":\"state.tgz\",\"detail\":$j,\"where\":$(where esxi7-bad-state-gzip.img 6 state.tgz)"
+scenario esxi7-bad-state-gzip.img "p6 state.tgz (host configuration, no manifest covers it) inflates fully but its gzip CRC-32 trailer is wrong"
+expect esxi7-bad-state-gzip.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 
 derive esxi7-missing-module.img esxi7.img "sb.v00 deleted from p6"
 j=$(where esxi7-missing-module.img 6 sb.v00)

@@ -209,14 +209,17 @@ def profile_xml(name: str, build: str, vibs) -> bytes:
     return "\n".join(lines).encode()
 
 
-def boot_cfg(build, updated, bootstate, modules, quickboot=None, late=False, title="Loading VMware ESXi") -> bytes:
+def boot_cfg(build, updated, bootstate, modules, quickboot=None, late=False, blank=False,
+             title="Loading VMware ESXi") -> bytes:
     kernelopt = "autoPartition=FALSE"
     if late:
         # a long (valid) kernelopt pushes a trailing bootstate= line past byte 512
         kernelopt += " " + " ".join(f"opt{i}=TRUE" for i in range(40))
     keys = []
     if bootstate is not None and not late:
-        keys.append(f"bootstate={bootstate}")
+        # blank: "bootstate = N": the reader's key is "bootstate " (no key matches), the writer's
+        # scan skips blanks before "=" and finds it
+        keys.append(f"bootstate = {bootstate}" if blank else f"bootstate={bootstate}")
     keys += [f"title={title}", "timeout=5", "prefix=", "kernel=b.b00",
              f"kernelopt={kernelopt}", "modules=" + " --- ".join(modules),
              f"build={build}", f"updated={updated}"]
@@ -274,7 +277,7 @@ def cmd_bank(a):
     files["state.tgz"] = gz(tar_bytes([("local.tgz", gz(local))], EPOCH))
     bs = None if a.bootstate == "none" else a.bootstate
     files["boot.cfg"] = boot_cfg(a.build, a.updated, bs, modules,
-                                 quickboot=a.quickboot, late=a.late)
+                                 quickboot=a.quickboot, late=a.late, blank=a.blank)
     order = ["boot.cfg", "b.b00"] + modules
     for name in order:
         p = os.path.join(a.dir, name)
@@ -282,10 +285,14 @@ def cmd_bank(a):
             f.write(files[name])
         os.utime(p, (EPOCH, EPOCH))
     cfg = files["boot.cfg"]
-    pos = cfg.find(b"bootstate=")
+    pos = cfg.find(b"bootstate")
+    numeric = all(v is None or v == "" or v.isdigit() for v in (a.updated, bs, a.quickboot))
     facts = {
         "build": a.build, "updated": int(a.updated) if a.updated.isdigit() else a.updated,
-        "bootstate": None if bs is None else int(bs),
+        # as the loader's reader sees it: null when no line has the key "bootstate"
+        "bootstate": None if (bs is None or a.blank) else int(bs),
+        "bootstateLine": next((l for l in cfg.decode().split("\n") if l.startswith("bootstate")), None),
+        "bootCfgParses": numeric,
         "quickboot": None if a.quickboot is None else int(a.quickboot),
         "bootstateOffset": None if pos < 0 else pos,
         "host": a.host, "payloadBuild": ver, "profile": pname,
@@ -545,6 +552,15 @@ def cmd_regzip_flip(a):
                       "size": len(out), "sha256": hashlib.sha256(out).hexdigest()}))
 
 
+def cmd_flip(a):
+    data = bytearray(open(a.src, "rb").read())
+    off = a.offset if a.offset >= 0 else len(data) + a.offset
+    data[off] ^= 0xFF
+    open(a.dst, "wb").write(data)
+    os.utime(a.dst, (EPOCH, EPOCH))
+    print(json.dumps({"fileOffset": off, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}))
+
+
 def cmd_truncate(a):
     data = open(a.src, "rb").read()[:a.n]
     open(a.dst, "wb").write(data)
@@ -664,8 +680,10 @@ def replay(banks):
                      reason="not scanned: the loader stopped after three banks")
             continue
         if not b["isBank"]:
+            why = ("boot.cfg rejected by the loader's reader (an integer option is not numeric)"
+                   if b.get("bootCfgParses") is False else "no VMware magic/UUID in sector 1")
             b.update(scanned=False, dropped=False, bootable=False, bootstateAfter=None,
-                     reason="not a bank: no VMware magic/UUID in sector 1")
+                     reason="not a bank: " + why)
             continue
         state = 0 if b["bootstate"] is None else b["bootstate"]
         valid, reasons = True, []
@@ -784,7 +802,8 @@ def cmd_manifest(a):
             p = parts[b["partition"]]
             b["uuid"] = p.get("vmwareUUID")
             b["volumesUUID"] = p.get("volumesUUID")
-            b["isBank"] = bool(p.get("vmwareUUID")) and p.get("magicIntact", True) and b.get("bootCfgPresent", True)
+            b["isBank"] = bool(p.get("vmwareUUID")) and p.get("magicIntact", True) and \
+                b.get("bootCfgPresent", True) and b.get("bootCfgParses", True)
         exp = d.get("expected")
         if exp is None:
             problems.append(f"{img}: no expectation")
@@ -832,6 +851,7 @@ def main():
     p.add_argument("--bootstate", required=True)
     p.add_argument("--quickboot")
     p.add_argument("--late", action="store_true")
+    p.add_argument("--blank", action="store_true", help='write "bootstate = N"')
     p.add_argument("--host", default="esx01")
     p.set_defaults(fn=cmd_bank)
     p = sp.add_parser("esp")
@@ -885,6 +905,11 @@ def main():
     p.add_argument("dst")
     p.add_argument("--offset", type=int, default=4096)
     p.set_defaults(fn=cmd_regzip_flip)
+    p = sp.add_parser("flip")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p.add_argument("offset", type=int, help="byte to XOR with 0xFF; negative: from the end")
+    p.set_defaults(fn=cmd_flip)
     p = sp.add_parser("truncate")
     p.add_argument("src")
     p.add_argument("dst")
