@@ -10,9 +10,10 @@ status=0
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 
 for run in a b; do
-  s=$(date +%s.%N)
+  s=$(( $(date +%s%N) / 1000000 ))
   bash "$HERE/make-images.sh" "$T/$run" 2>"$T/$run.log"
-  printf 'run %s: %.1f s\n' "$run" "$(echo "$(date +%s.%N) - $s" | bc)"
+  e=$(( $(date +%s%N) / 1000000 - s ))
+  printf 'run %s: %d.%d s\n' "$run" $(( e / 1000 )) $(( e % 1000 / 100 ))
   # images: a digest of their data blocks (sparse-aware, see mkbank.py sum); the rest: sha256sum
   (cd "$T/$run" && "$PYTHON" "$HERE/mkbank.py" sum ./*.img &&
     find . -type f ! -name '*.img' | LC_ALL=C sort | xargs sha256sum) >"$T/$run.sums"

@@ -3,13 +3,15 @@
 #
 # No mount, no root, no loop device: sgdisk (GPT, 512-byte sectors), mkbank.py (legacy MBR with
 # EBRs, GPT for 4096-byte sectors, bank content), mkfs.fat --invariant with fixed serials,
-# mtools (mcopy -m into a partition file), dd conv=notrunc,sparse. Images are sparse files.
+# mtools (mcopy -m into a scratch partition file, placed like dd conv=notrunc,sparse would).
+# Images are sparse files.
 # Byte-reproducible: fixed GUIDs/serials/UUIDs, SOURCE_DATE_EPOCH for every time stamp
 # (mtools honours it), gzip members without name/mtime, tar members with fixed owner/mtime.
 #
 # Writes OUTDIR/*.img, OUTDIR/manifest-of-scenarios.json and OUTDIR/expected/ (oracle outputs).
 # OUTDIR defaults to the directory of this script.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
 export LC_ALL=C TZ=UTC MTOOLSRC=/dev/null MTOOLS_SKIP_CHECK=1
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1662000000}   # 2022-09-01 02:40:00 UTC
 
@@ -24,7 +26,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootbank-images.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 FACTS=$WORK/facts.jsonl
 : >"$FACTS"
-START_TIME=$(date +%s.%N)
+START_MS=$(( $(date +%s%N) / 1000000 ))
+rm -f "$OUT"/esxi*.img   # no stale images of renamed scenarios
 
 GUID_ESP=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
 GUID_DATA=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
@@ -452,11 +455,11 @@ sed -i "s#$WORK#WORK#g" "$EXP"/*/fsck-*.txt
 # --------------------------------------------------------------------------- manifest
 "${PY[@]}" manifest "$FACTS" "$OUT/manifest-of-scenarios.json"
 
-END_TIME=$(date +%s.%N)
+ELAPSED_MS=$(( $(date +%s%N) / 1000000 - START_MS ))
 {
   printf '%-34s %10s %12s\n' image real apparent
   for f in "$OUT"/*.img; do
     printf '%-34s %10s %12s\n' "$(basename "$f")" "$(du -h "$f" | cut -f1)" "$(du -h --apparent-size "$f" | cut -f1)"
   done
-  printf 'total real %s, %.1f s\n' "$(du -ch "$OUT"/*.img | tail -1 | cut -f1)" "$(echo "$END_TIME - $START_TIME" | bc)"
+  printf 'total real %s, %d.%d s\n' "$(du -ch "$OUT"/*.img | tail -1 | cut -f1)" $(( ELAPSED_MS / 1000 )) $(( ELAPSED_MS % 1000 / 100 ))
 } >&2
