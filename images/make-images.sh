@@ -11,7 +11,7 @@
 # Writes OUTDIR/*.img, OUTDIR/manifest-of-scenarios.json and OUTDIR/expected/ (oracle outputs).
 # OUTDIR defaults to the directory of this script.
 set -euo pipefail
-case "${1:-}" in -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
+case "${1:-}" in -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
 export LC_ALL=C TZ=UTC MTOOLSRC=/dev/null MTOOLS_SKIP_CHECK=1
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1662000000}   # 2022-09-01 02:40:00 UTC
 
@@ -78,7 +78,10 @@ fat() {
   local lab=(); [ "$label" != - ] && lab=(-n "$label")
   mkfs.fat --invariant -F 16 -S "$ss" -s "$spc" -R 2 -h "$start" -i "$serial" "${lab[@]}" --mbr=n \
     "$fs" $(( sectors * ss / 1024 )) >/dev/null
-  if [ $# -gt 0 ]; then
+  if [ $# -gt 0 ] && [ "${FAT_UPPER:-0}" = 1 ]; then
+    # names as an old (pre-VFAT) driver writes them: upper-case 8.3, no lower-case flags
+    local f; for f in "$@"; do (cd "$src" && mcopy -m -i "$fs" "$f" "::/${f^^}"); done
+  elif [ $# -gt 0 ]; then
     (cd "$src" && mcopy -m -i "$fs" "$@" ::/)
   elif [ -n "$src" ] && [ "$src" != - ]; then
     (cd "$src" && mcopy -s -m -i "$fs" ./* ::/)
@@ -106,6 +109,8 @@ put_bank() {
   # shellcheck disable=SC2046
   fat "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$WORK/$dir" $(files_of "$dir")
   fact "$img" bank "\"partition\":$3,\"factsFile\":\"$WORK/$dir.json\""
+  local names=lowerCaseFlags; [ "${FAT_UPPER:-0}" = 1 ] && names=upperCase
+  fact "$img" set-bank "\"partition\":$3,\"values\":{\"onDiskNames\":\"$names\"}"
 }
 
 # derive NEW FROM "history" : sparse copy of a finished image
@@ -206,8 +211,8 @@ fact esxi-mbr.img partition '"number":6,"firstLBA":520224,"lastLBA":1032191,"mbr
 fact esxi-mbr.img partition '"number":7,"firstLBA":1032224,"lastLBA":1257471,"mbrType":"0xfc","ebrLBA":1032192,"role":"dump"'
 fact esxi-mbr.img partition '"number":8,"firstLBA":1257504,"lastLBA":1843199,"mbrType":"0x06","ebrLBA":1257472,"role":"store"'
 fat esxi-mbr.img 512 4 32 8160 4b8c0004 - 001e8c4bd1932f6a0400001b21c0ffee "$WORK/boot4x"
-put_bank esxi-mbr.img 512 5 8224 511968 4b8c0005 - 041e8c4b5b07e8d40500001b21c0ffee bm5
-put_bank esxi-mbr.img 512 6 520224 511968 4b8c0006 - 081e8c4b39cab6170600001b21c0ffee bm6
+FAT_UPPER=1 put_bank esxi-mbr.img 512 5 8224 511968 4b8c0005 - 041e8c4b5b07e8d40500001b21c0ffee bm5
+FAT_UPPER=1 put_bank esxi-mbr.img 512 6 520224 511968 4b8c0006 - 081e8c4b39cab6170600001b21c0ffee bm6
 fat esxi-mbr.img 512 8 1257504 585696 4b8c0008 - 0c1e8c4b275fc4830800001b21c0ffee "$WORK/store"
 scenario esxi-mbr.img "host upgraded in place from 4.x: legacy MBR, p4 active boot partition (0x04), p1 extended with logical p5-p8 at the 6.x sectors, each EBR 32 sectors before its partition; p5 running 6.7 build updated=4, p6 previous updated=3"
 expect esxi-mbr.img "\"next\":{\"partition\":5,\"build\":\"$B6\"},\"rollback\":false"
