@@ -774,8 +774,10 @@ def cmd_manifest(a):
                     sys.exit(f"manifest: {img}: fs fact for unknown partition {r['number']}")
             elif kind == "bank":
                 facts = json.load(open(r.pop("factsFile")))
+                old = [b for b in d["banks"] if b["partition"] == r["partition"]]
+                keep = {k: old[0][k] for k in ("onDiskNames",) if old and k in old[0]}
                 d["banks"] = [b for b in d["banks"] if b["partition"] != r["partition"]]
-                d["banks"].append(dict(r, **facts))
+                d["banks"].append(dict(keep, **r, **facts))
             elif kind == "set-bank":
                 for b in d["banks"]:
                     if b["partition"] == r["partition"]:
