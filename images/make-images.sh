@@ -364,6 +364,28 @@ damage esxi7-bad-backup-gpt.img "\"kind\":\"gptBackupHeaderCRC\",\"structure\":\
 scenario esxi7-bad-backup-gpt.img "backup GPT header CRC wrong, primary intact: a warning only, the device boots p6"
 expect esxi7-bad-backup-gpt.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 
+# protective-MBR rule: GPT only when MBR entry 1 is type 0xEE at LBA 1 with boot flag 0
+derive esxi7-pmbr-bootflag.img esxi7.img "boot flag 0x80 set on the protective MBR entry (as some BIOSes want)"
+printf '\x80' | dd of="$OUT/esxi7-pmbr-bootflag.img" bs=1 seek=446 conv=notrunc status=none
+damage esxi7-pmbr-bootflag.img '"kind":"protectiveMBRBootFlag","structure":"protectiveMBR","lba":0,"offset":446,"detail":{"old":"0x00","new":"0x80"}'
+fact esxi7-pmbr-bootflag.img image '"loaderTable":"mbr","linuxReadsTable":true'
+scenario esxi7-pmbr-bootflag.img "the 0xEE entry carries boot flag 0x80: Linux still reads the GPT, the ESXi loader takes the disk as MBR, sees only the 0xEE partition and no bank: No hypervisor found."
+expect esxi7-pmbr-bootflag.img '"next":null,"rollback":false,"message":"No hypervisor found."'
+
+derive esxi7-hybrid-mbr.img esxi7.img "sgdisk -h 1:EE (hybrid MBR: entry 1 = ESP 0xEF, entry 2 = 0xEE)"
+sgdisk -h 1:EE "$OUT/esxi7-hybrid-mbr.img" >/dev/null
+damage esxi7-hybrid-mbr.img '"kind":"hybridMBR","structure":"protectiveMBR","lba":0,"offset":446,"detail":{"entries":[{"entry":1,"type":"0xef","startLBA":64,"sectors":65536},{"entry":2,"type":"0xee","startLBA":1,"sectors":63}]}'
+fact esxi7-hybrid-mbr.img image '"loaderTable":"mbr","linuxReadsTable":true'
+scenario esxi7-hybrid-mbr.img "hybrid MBR made by sgdisk -h 1:EE: entry 1 is the ESP (0xEF), the 0xEE entry is second; Linux reads the GPT, the loader reads the MBR: ESP only, no bank: No hypervisor found."
+expect esxi7-hybrid-mbr.img '"next":null,"rollback":false,"message":"No hypervisor found."'
+
+derive esxi7-hybrid-mbr-ee-first.img esxi7.img "hybrid MBR with the 0xEE entry first (entry 2 = ESP 0xEF)"
+j=$("${PY[@]}" mbr-set "$OUT/esxi7-hybrid-mbr-ee-first.img" --entry 1:ee:1:63 --entry 2:ef:64:65599)
+damage esxi7-hybrid-mbr-ee-first.img "\"kind\":\"hybridMBR\",\"structure\":\"protectiveMBR\",\"lba\":0,\"offset\":446,\"detail\":{\"entries\":$j}"
+fact esxi7-hybrid-mbr-ee-first.img image '"loaderTable":"gpt","linuxReadsTable":true'
+scenario esxi7-hybrid-mbr-ee-first.img "hybrid MBR whose entry 1 is 0xEE at LBA 1 with boot flag 0 (entry 2 = ESP): the loader still takes the GPT and boots p6; report the hybrid"
+expect esxi7-hybrid-mbr-ee-first.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
+
 fat_damage() { # IMG KIND FILE [--other F] HISTORY
   local img=$1 kind=$2 file=$3 hist=${*: -1}
   derive "$img" esxi7.img "$hist"
@@ -455,6 +477,9 @@ oracle esxi7-fat-crosslink.img 512 6
 oracle esxi7-fat-mismatch.img 512 6
 oracle esxi7-bad-primary-gpt.img 512
 oracle esxi7-bad-backup-gpt.img 512
+oracle esxi7-pmbr-bootflag.img 512
+oracle esxi7-hybrid-mbr.img 512
+oracle esxi7-hybrid-mbr-ee-first.img 512
 sed -i "s#$WORK#WORK#g" "$EXP"/*/fsck-*.txt
 
 # --------------------------------------------------------------------------- manifest

@@ -483,6 +483,23 @@ def cmd_mbr(a):
         assert size >= (ext[1] + 1) * 512
 
 
+def cmd_mbr_set(a):
+    """rewrite the four primary entries of sector 0 (N:type:start:end[:active]; others zeroed),
+    keeping bytes 0-445 and the 0x55AA signature"""
+    ents = bytearray(64)
+    out = []
+    for spec in a.entry:
+        parts = spec.split(":")
+        n, t, s0, e = int(parts[0]), int(parts[1], 16), int(parts[2]), int(parts[3])
+        active = len(parts) > 4 and parts[4] == "active"
+        ents[16 * (n - 1):16 * n] = mbr_entry(active, t, s0, e - s0 + 1)
+        out.append({"entry": n, "type": f"0x{t:02x}", "startLBA": s0, "sectors": e - s0 + 1, "bootFlag": "0x80" if active else "0x00"})
+    with open(a.img, "r+b") as f:
+        f.seek(446)
+        f.write(ents)
+    print(json.dumps(out))
+
+
 def guid_bytes(g: str) -> bytes:
     return uuidlib.UUID(g).bytes_le
 
@@ -810,10 +827,16 @@ def cmd_manifest(a):
         if exp is None:
             problems.append(f"{img}: no expectation")
             continue
-        if not d.get("loaderReadsTable", True):
+        if d.get("loaderTable") == "mbr" and d.get("table") == "gpt":
             best, rollback, fallback = None, False, None
             for b in banks:
-                b.update(scanned=False, bootable=False, bootstateAfter=None,
+                b.update(scanned=False, dropped=False, bootable=False, bootstateAfter=None,
+                         reason="the loader reads the MBR (entry 1 is not type 0xEE at LBA 1 with boot "
+                                "flag 0) and sees no bank partition")
+        elif not d.get("loaderReadsTable", True):
+            best, rollback, fallback = None, False, None
+            for b in banks:
+                b.update(scanned=False, dropped=False, bootable=False, bootstateAfter=None,
                          reason="the loader cannot read the partition table")
         else:
             best, rollback, fallback = replay(banks)
@@ -891,6 +914,10 @@ def main():
     p.add_argument("--logical", action="append", default=[])
     p.add_argument("--ebr-gap", type=int, default=32)
     p.set_defaults(fn=cmd_mbr)
+    p = sp.add_parser("mbr-set")
+    p.add_argument("img")
+    p.add_argument("--entry", action="append", default=[])
+    p.set_defaults(fn=cmd_mbr_set)
     p = sp.add_parser("gpt4k")
     p.add_argument("img")
     p.add_argument("--sector-size", type=int, default=4096)
