@@ -74,6 +74,7 @@ fat() {
   local fs=$WORK/fs.img spc=$(( 4096 / ss ))
   [ "$sectors" -gt 520000 ] && spc=$(( 8192 / ss ))
   [ "$sectors" -lt 20000 ] && spc=1
+  spc=${FAT_SPC:-$spc}
   rm -f "$fs"; truncate -s $(( sectors * ss )) "$fs"
   local lab=(); [ "$label" != - ] && lab=(-n "$label")
   mkfs.fat --invariant -F 16 -S "$ss" -s "$spc" -R 2 -h "$start" -i "$serial" "${lab[@]}" --mbr=n \
@@ -182,6 +183,21 @@ esxi7_disk() {
 esxi7_disk esxi7.img b7old b7
 scenario esxi7.img "normal 7.x device one upgrade after install: p5 holds the previous build (updated=1), p6 the running one (updated=2), both bootstate=0"
 expect esxi7.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
+
+# --------------------------------------------------------------------------- esxi7-real-layout.img
+# The same device at the real 7.x LBAs of ESXI.md §1 (100 MiB ESP, 1 GiB banks with 16 KiB
+# clusters); 2.1 GiB apparent, about 1 MiB of data.
+new_gpt esxi7-real-layout.img 4442112 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2001
+gpt_part esxi7-real-layout.img 1 64 204863 "$GUID_ESP" BOOT 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2101 esp
+gpt_part esxi7-real-layout.img 5 208896 2306047 "$GUID_DATA" BOOTBANK1 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2105 bank
+gpt_part esxi7-real-layout.img 6 2308096 4405247 "$GUID_DATA" BOOTBANK2 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2106 bank
+gpt_part esxi7-real-layout.img 7 4407296 4440063 "$GUID_OSDATA" OSDATA 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2107 osdata
+gpt_write esxi7-real-layout.img
+fat esxi7-real-layout.img 512 1 64 204800 63102001 - "$U7_ESP" "$WORK/esp"
+FAT_SPC=32 put_bank esxi7-real-layout.img 512 5 208896 2097152 63102005 BOOTBANK1 "$U7_5" b7old
+FAT_SPC=32 put_bank esxi7-real-layout.img 512 6 2308096 2097152 63102006 BOOTBANK2 "$U7_6" b7
+scenario esxi7-real-layout.img "esxi7.img's content at the real 7.x LBAs: ESP 64-204863 (100 MiB), 1 GiB banks 208896-2306047 and 2308096-4405247 (FAT16, 16 KiB clusters), OSDATA 16 MiB"
+expect esxi7-real-layout.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 
 # --------------------------------------------------------------------------- esxi6.img
 new_gpt esxi6.img 1845248 5D1A4F00-6B81-4E3C-9A6B-0050569A0001
@@ -469,6 +485,7 @@ oracle() { # IMG SS PARTS...  (run from OUT so that tools print the bare file na
   )
 }
 oracle esxi7.img 512 1 5 6
+oracle esxi7-real-layout.img 512 1 5 6
 oracle esxi6.img 512 1 5 6 8
 oracle esxi-mbr.img 512 4 5 6 8
 oracle esxi7-4kn.img 4096 1 5 6
