@@ -6,21 +6,28 @@ by fixed strings, gzip members carry mtime 0 and no name, tar members carry fixe
 mtime/owner, so two runs give the same bytes.
 
 Subcommands (see make-images.sh for how they are used):
-  bank DIR ...          write the files of one ESXi boot bank into DIR + DIR.json (facts)
-  esp DIR               write the files of an ESP / 4.x boot partition into DIR
-  store DIR             write the files of a 6.x store (locker) partition into DIR
-  magic IMG OFF UUID    write "VMWARE FAT16    " + 16-byte UUID at byte OFF of IMG
-  mbr IMG ...           write a legacy ESXi MBR with extended/logical partitions (EBRs)
-  gpt4k IMG ...         write protective MBR + primary/backup GPT for 4096-byte sectors
-  regzip-flip SRC DST   gunzip SRC, change one byte, gzip again into DST (prints facts)
-  truncate SRC DST N    copy the first N bytes of SRC into DST
-  fat-chain IMG OFF NAME            print the cluster chain of a root-dir file (JSON)
-  fat-damage IMG OFF KIND ...       loop / crosslink / mismatch damage of a FAT16
-  gpt-corrupt IMG which             flip a byte of the header CRC of the primary/backup GPT
-  manifest FACTS OUT    merge the facts written by make-images.sh into the manifest JSON
+  bank DIR ...             write the files of one ESXi boot bank into DIR, facts into DIR.json
+  esp DIR [--legacy]       write the files of an ESP (or of a 4.x boot partition) into DIR
+  store DIR                write the files of a 6.x store (locker) partition into DIR
+  place SRC IMG OFF [--magic-at N --uuid HEX]
+                           copy the non-zero 4 KiB blocks of SRC to byte OFF of IMG (like dd
+                           conv=notrunc,sparse), then write "VMWARE FAT16    " + UUID at OFF+N
+  extract IMG OFF SIZE OUT copy a byte range of IMG into a new sparse file
+  magic IMG OFF UUID       write "VMWARE FAT16    " + 16-byte UUID at byte OFF of IMG
+  mbr IMG ...              write a legacy ESXi MBR with extended/logical partitions (EBRs)
+  mbr-set IMG --entry ...  rewrite the four primary entries of sector 0 (hybrid MBRs)
+  gpt4k IMG ...            write protective MBR + primary/backup GPT for 4096-byte sectors
+  gpt-corrupt IMG WHICH    flip a byte of the header CRC of the primary/backup GPT
+  regzip-flip SRC DST      gunzip SRC, change one byte, gzip again into DST (prints facts)
+  truncate SRC DST N       copy the first N bytes of SRC into DST
+  flip SRC DST OFF         copy SRC with one byte XOR 0xFF (negative OFF: from the end)
+  fat-chain IMG OFF NAME   where a root-directory file of the FAT16 at byte OFF lies (JSON)
+  fat-damage IMG OFF KIND NAME [--other NAME]   loop / crosslink / mismatch damage of a FAT16
+  sum FILE...              sparse-aware content digest (check-reproducible.sh)
+  manifest FACTS OUT       merge the facts written by make-images.sh into the manifest, replay
+                           the loader (ESXI.md §4) and fail when it disagrees with the expectations
 """
 import argparse
-import binascii
 import gzip
 import hashlib
 import io
@@ -34,7 +41,6 @@ import zlib
 
 EPOCH = int(os.environ.get("SOURCE_DATE_EPOCH", "1662000000"))
 MAGIC = b"VMWARE FAT16    "
-SECTOR = 512
 
 # ---------------------------------------------------------------------------
 # deterministic content
@@ -134,8 +140,8 @@ UI_VERSION = {"7": "1.43.8-19798623", "6": "1.34.0-15603211"}
 
 
 def profile_name(build: str) -> str:
-    major = build.split(".")[0]
-    return f"ESXi-{build.split('-')[0]}-{build.split('.')[-1]}-standard" if major else "ESXi-standard"
+    # 7.0.3-0.55.20328353 -> ESXi-7.0.3-20328353-standard
+    return f"ESXi-{build.split('-')[0]}-{build.split('.')[-1]}-standard"
 
 
 def per_host(name: str, host: str) -> bytes:
