@@ -19,7 +19,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=$(mkdir -p "${1:-$HERE}" && cd "${1:-$HERE}" && pwd)
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')   # skip wrappers such as pyenv shims
 PY=("$PYTHON" "$HERE/mkbank.py")
-for t in sgdisk sfdisk mkfs.fat mcopy mdel mdir blkid fsck.fat python3 dd truncate; do
+for t in sgdisk sfdisk fdisk blkid fallocate mkfs.fat fsck.fat mcopy mdel mdir python3 dd truncate; do
   command -v "$t" >/dev/null || { echo "make-images.sh: $t is missing (apt-get install gdisk fdisk dosfstools mtools util-linux python3)" >&2; exit 2; }
 done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootbank-images.XXXXXX")
@@ -133,6 +133,7 @@ mt() { local img=$1 num=$2; shift 2; "$@" -i "$OUT/$img@@${POFF[$img:$num]}"; }
 replace_file() { (cd "$3" && mcopy -o -m -i "$OUT/$1@@${POFF[$1:$2]}" "$4" ::/"$4"); }
 
 expect() { fact "$1" expect "$2"; }
+damage() { fact "$1" damage "$2"; }
 # where IMG NUM FILE : JSON of a root-directory file's entry offset, first cluster, first LBA
 where() { "${PY[@]}" fat-chain "$OUT/$1" "${POFF[$1:$2]}" "$3"; }
 scenario() { fact "$1" image "\"scenario\":\"$2\""; }
@@ -326,8 +327,25 @@ put_bank esxi7-four-banks.img 512 9 487424 131072 63100009 BOOTBANK4 "$U7_9" b7f
 scenario esxi7-four-banks.img "four banks: the loader stops after the third bank found (p8), so p9 with updated=9 is never scanned; p8 boots"
 expect esxi7-four-banks.img "\"next\":{\"partition\":8,\"build\":\"$B7_NEW\"},\"rollback\":false"
 
+# a forced sync done right (ESXI.md §6): p5 got p6's files, keeps its own UUID/serial/label and
+# becomes the valid fallback with updated=1
+bank bsync "$B7" 1 0
+esxi7_disk esxi7-synced.img bsync b7
+scenario esxi7-synced.img "p5 synced from p6 the right way: same build and payloads, own sector-1 UUID, serial and label, boot.cfg updated=1 bootstate=0; the banks differ only where ESXI.md section 6 allows"
+expect esxi7-synced.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
+
+# a forced sync done wrong: p6 copied raw over p5 (dd), cloning UUID, serial, label, hidden sectors
+derive esxi7-raw-cloned-bank.img esxi7.img "p6 copied raw over p5 (dd of the whole partition)"
+fallocate -p -o $(( 69632 * 512 )) -l $(( 131072 * 512 )) "$OUT/esxi7-raw-cloned-bank.img"
+"${PY[@]}" extract "$OUT/esxi7.img" $(( 202752 * 512 )) $(( 131072 * 512 )) "$WORK/p6.img"
+"${PY[@]}" place "$WORK/p6.img" "$OUT/esxi7-raw-cloned-bank.img" $(( 69632 * 512 ))
+fact esxi7-raw-cloned-bank.img fs "\"number\":5,\"vmwareUUID\":\"$U7_6\",\"hiddenSectors\":202752,\"filesystem\":{\"type\":\"FAT16\",\"label\":\"BOOTBANK2\",\"serial\":\"6310-0006\",\"clusterSize\":4096}"
+fact esxi7-raw-cloned-bank.img bank "\"partition\":5,\"factsFile\":\"$WORK/b7.json\""
+damage esxi7-raw-cloned-bank.img "\"kind\":\"rawClonedBank\",\"partition\":5,\"from\":6,\"lba\":69632,\"detail\":{\"duplicateUUID\":\"$U7_6\",\"serial\":\"6310-0006\",\"label\":\"BOOTBANK2\",\"hiddenSectors\":202752,\"partitionFirstLBA\":69632}"
+scenario esxi7-raw-cloned-bank.img "p5 is a raw copy of p6: two banks with one UUID (and one FAT serial and label; p5's BPB hidden-sectors field says 202752); both updated=2 bootstate=0, so the tie goes to p5"
+expect esxi7-raw-cloned-bank.img "\"next\":{\"partition\":5,\"build\":\"$B7\"},\"rollback\":false"
+
 # --------------------------------------------------------------------------- damaged variants
-damage() { fact "$1" damage "$2"; }
 D6=$(( 202752 ))   # p6 first LBA in esxi7.img
 
 derive esxi7-digest-mismatch.img esxi7.img "one byte of the decompressed s.v00 of p6 changed and re-gzipped"
