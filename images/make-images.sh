@@ -155,7 +155,6 @@ bank bm6   "$B6_OLD" 3 0 --host esx-legacy
 # 1 GiB or 4 GiB), OSDATA 8 MiB (real: up to 128 GiB), 1 MiB alignment with 1 MiB gaps
 # as on real 7.x media (p5 = align_up(end of ESP, 1 MiB) + 1 MiB).
 L7_SECTORS=354304
-L7=( "1 64 65599" "5 69632 200703" "6 202752 333823" "7 335872 352255" )
 U7_ESP=c0a21063715a3f1d0100000c29a7e501
 U7_5=c4a21063b3c7218e0500000c29a7e501
 U7_6=c8a21063d2e6943a0600000c29a7e501
