@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check-reproducible.sh -- run make-images.sh twice into scratch directories and compare every
-# output (images, expected/, manifest) by SHA-256; then compare the committed images/expected/ and
-# images/manifest-of-scenarios.json with the fresh run. Exit 0 when all agree, 1 otherwise.
+# output (images, expected/, manifest) by SHA-256; run selfcheck.py on the result; then compare the
+# committed images/expected/ and images/manifest-of-scenarios.json with the fresh run.
+# Exit 0 when all agree, 1 otherwise.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/bootbank-repro.XXXXXX")
@@ -10,9 +11,10 @@ status=0
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 
 for run in a b; do
-  s=$(date +%s.%N)
+  s=$(( $(date +%s%N) / 1000000 ))
   bash "$HERE/make-images.sh" "$T/$run" 2>"$T/$run.log"
-  printf 'run %s: %.1f s\n' "$run" "$(echo "$(date +%s.%N) - $s" | bc)"
+  e=$(( $(date +%s%N) / 1000000 - s ))
+  printf 'run %s: %d.%d s\n' "$run" $(( e / 1000 )) $(( e % 1000 / 100 ))
   # images: a digest of their data blocks (sparse-aware, see mkbank.py sum); the rest: sha256sum
   (cd "$T/$run" && "$PYTHON" "$HERE/mkbank.py" sum ./*.img &&
     find . -type f ! -name '*.img' | LC_ALL=C sort | xargs sha256sum) >"$T/$run.sums"
@@ -22,6 +24,9 @@ if cmp -s "$T/a.sums" "$T/b.sums"; then
 else
   echo "NOT reproducible:"; diff "$T/a.sums" "$T/b.sums" || true; status=1
 fi
+
+# the images hold what the manifest says (independent readers: sfdisk, mtools, gzip, tar, XML)
+"$PYTHON" "$HERE/selfcheck.py" "$T/a" || status=1
 
 # the committed oracle outputs and facts must be what the generator writes today
 if [ -d "$HERE/expected" ]; then

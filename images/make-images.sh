@@ -3,13 +3,15 @@
 #
 # No mount, no root, no loop device: sgdisk (GPT, 512-byte sectors), mkbank.py (legacy MBR with
 # EBRs, GPT for 4096-byte sectors, bank content), mkfs.fat --invariant with fixed serials,
-# mtools (mcopy -m into a partition file), dd conv=notrunc,sparse. Images are sparse files.
+# mtools (mcopy -m into a scratch partition file, placed like dd conv=notrunc,sparse would).
+# Images are sparse files.
 # Byte-reproducible: fixed GUIDs/serials/UUIDs, SOURCE_DATE_EPOCH for every time stamp
 # (mtools honours it), gzip members without name/mtime, tar members with fixed owner/mtime.
 #
 # Writes OUTDIR/*.img, OUTDIR/manifest-of-scenarios.json and OUTDIR/expected/ (oracle outputs).
 # OUTDIR defaults to the directory of this script.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0;; esac
 export LC_ALL=C TZ=UTC MTOOLSRC=/dev/null MTOOLS_SKIP_CHECK=1
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1662000000}   # 2022-09-01 02:40:00 UTC
 
@@ -17,14 +19,15 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=$(mkdir -p "${1:-$HERE}" && cd "${1:-$HERE}" && pwd)
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')   # skip wrappers such as pyenv shims
 PY=("$PYTHON" "$HERE/mkbank.py")
-for t in sgdisk sfdisk mkfs.fat mcopy mdel mdir blkid fsck.fat python3 dd truncate; do
+for t in sgdisk sfdisk fdisk blkid fallocate mkfs.fat fsck.fat mcopy mdel mdir python3 dd truncate; do
   command -v "$t" >/dev/null || { echo "make-images.sh: $t is missing (apt-get install gdisk fdisk dosfstools mtools util-linux python3)" >&2; exit 2; }
 done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bootbank-images.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 FACTS=$WORK/facts.jsonl
 : >"$FACTS"
-START_TIME=$(date +%s.%N)
+START_MS=$(( $(date +%s%N) / 1000000 ))
+rm -f "$OUT"/esxi*.img   # no stale images of renamed scenarios
 
 GUID_ESP=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
 GUID_DATA=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
@@ -66,14 +69,20 @@ gpt_write() { sgdisk "${GPT_ARGS[@]}" "$OUT/$1" >/dev/null; GPT_ARGS=(); }
 fat() {
   local img=$1 ss=$2 num=$3 start=$4 sectors=$5 serial=$6 label=$7 uuid=$8 src=$9
   shift 9
+  # clusters: 4 KiB; 8 KiB for the 286 MiB 6.x store (FAT16 allows at most 65524 clusters);
+  # one sector for the 4 MiB boot partitions (FAT16 needs at least 4085 clusters)
   local fs=$WORK/fs.img spc=$(( 4096 / ss ))
-  [ "$sectors" -gt 400000 ] && spc=$(( 8192 / ss ))
+  [ "$sectors" -gt 520000 ] && spc=$(( 8192 / ss ))
   [ "$sectors" -lt 20000 ] && spc=1
+  spc=${FAT_SPC:-$spc}
   rm -f "$fs"; truncate -s $(( sectors * ss )) "$fs"
   local lab=(); [ "$label" != - ] && lab=(-n "$label")
   mkfs.fat --invariant -F 16 -S "$ss" -s "$spc" -R 2 -h "$start" -i "$serial" "${lab[@]}" --mbr=n \
     "$fs" $(( sectors * ss / 1024 )) >/dev/null
-  if [ $# -gt 0 ]; then
+  if [ $# -gt 0 ] && [ "${FAT_UPPER:-0}" = 1 ]; then
+    # names as an old (pre-VFAT) driver writes them: upper-case 8.3, no lower-case flags
+    local f; for f in "$@"; do (cd "$src" && mcopy -m -i "$fs" "$f" "::/${f^^}"); done
+  elif [ $# -gt 0 ]; then
     (cd "$src" && mcopy -m -i "$fs" "$@" ::/)
   elif [ -n "$src" ] && [ "$src" != - ]; then
     (cd "$src" && mcopy -s -m -i "$fs" ./* ::/)
@@ -101,6 +110,8 @@ put_bank() {
   # shellcheck disable=SC2046
   fat "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$WORK/$dir" $(files_of "$dir")
   fact "$img" bank "\"partition\":$3,\"factsFile\":\"$WORK/$dir.json\""
+  local names=lowerCaseFlags; [ "${FAT_UPPER:-0}" = 1 ] && names=upperCase
+  fact "$img" set-bank "\"partition\":$3,\"values\":{\"onDiskNames\":\"$names\"}"
 }
 
 # derive NEW FROM "history" : sparse copy of a finished image
@@ -122,6 +133,7 @@ mt() { local img=$1 num=$2; shift 2; "$@" -i "$OUT/$img@@${POFF[$img:$num]}"; }
 replace_file() { (cd "$3" && mcopy -o -m -i "$OUT/$1@@${POFF[$1:$2]}" "$4" ::/"$4"); }
 
 expect() { fact "$1" expect "$2"; }
+damage() { fact "$1" damage "$2"; }
 # where IMG NUM FILE : JSON of a root-directory file's entry offset, first cluster, first LBA
 where() { "${PY[@]}" fat-chain "$OUT/$1" "${POFF[$1:$2]}" "$3"; }
 scenario() { fact "$1" image "\"scenario\":\"$2\""; }
@@ -143,7 +155,6 @@ bank bm6   "$B6_OLD" 3 0 --host esx-legacy
 # 1 GiB or 4 GiB), OSDATA 8 MiB (real: up to 128 GiB), 1 MiB alignment with 1 MiB gaps
 # as on real 7.x media (p5 = align_up(end of ESP, 1 MiB) + 1 MiB).
 L7_SECTORS=354304
-L7=( "1 64 65599" "5 69632 200703" "6 202752 333823" "7 335872 352255" )
 U7_ESP=c0a21063715a3f1d0100000c29a7e501
 U7_5=c4a21063b3c7218e0500000c29a7e501
 U7_6=c8a21063d2e6943a0600000c29a7e501
@@ -173,6 +184,21 @@ esxi7_disk esxi7.img b7old b7
 scenario esxi7.img "normal 7.x device one upgrade after install: p5 holds the previous build (updated=1), p6 the running one (updated=2), both bootstate=0"
 expect esxi7.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 
+# --------------------------------------------------------------------------- esxi7-real-layout.img
+# The same device at the real 7.x LBAs of ESXI.md §1 (100 MiB ESP, 1 GiB banks with 16 KiB
+# clusters); 2.1 GiB apparent, about 1 MiB of data.
+new_gpt esxi7-real-layout.img 4442112 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2001
+gpt_part esxi7-real-layout.img 1 64 204863 "$GUID_ESP" BOOT 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2101 esp
+gpt_part esxi7-real-layout.img 5 208896 2306047 "$GUID_DATA" BOOTBANK1 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2105 bank
+gpt_part esxi7-real-layout.img 6 2308096 4405247 "$GUID_DATA" BOOTBANK2 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2106 bank
+gpt_part esxi7-real-layout.img 7 4407296 4440063 "$GUID_OSDATA" OSDATA 6A0D6F2E-1B61-4C5B-9E11-3F1E2C7A2107 osdata
+gpt_write esxi7-real-layout.img
+fat esxi7-real-layout.img 512 1 64 204800 63102001 - "$U7_ESP" "$WORK/esp"
+FAT_SPC=32 put_bank esxi7-real-layout.img 512 5 208896 2097152 63102005 BOOTBANK1 "$U7_5" b7old
+FAT_SPC=32 put_bank esxi7-real-layout.img 512 6 2308096 2097152 63102006 BOOTBANK2 "$U7_6" b7
+scenario esxi7-real-layout.img "esxi7.img's content at the real 7.x LBAs: ESP 64-204863 (100 MiB), 1 GiB banks 208896-2306047 and 2308096-4405247 (FAT16, 16 KiB clusters), OSDATA 16 MiB"
+expect esxi7-real-layout.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
+
 # --------------------------------------------------------------------------- esxi6.img
 new_gpt esxi6.img 1845248 5D1A4F00-6B81-4E3C-9A6B-0050569A0001
 gpt_part esxi6.img 1 64 8191 "$GUID_ESP" BOOT 5D1A4F00-6B81-4E3C-9A6B-0050569A1001 esp
@@ -201,8 +227,8 @@ fact esxi-mbr.img partition '"number":6,"firstLBA":520224,"lastLBA":1032191,"mbr
 fact esxi-mbr.img partition '"number":7,"firstLBA":1032224,"lastLBA":1257471,"mbrType":"0xfc","ebrLBA":1032192,"role":"dump"'
 fact esxi-mbr.img partition '"number":8,"firstLBA":1257504,"lastLBA":1843199,"mbrType":"0x06","ebrLBA":1257472,"role":"store"'
 fat esxi-mbr.img 512 4 32 8160 4b8c0004 - 001e8c4bd1932f6a0400001b21c0ffee "$WORK/boot4x"
-put_bank esxi-mbr.img 512 5 8224 511968 4b8c0005 - 041e8c4b5b07e8d40500001b21c0ffee bm5
-put_bank esxi-mbr.img 512 6 520224 511968 4b8c0006 - 081e8c4b39cab6170600001b21c0ffee bm6
+FAT_UPPER=1 put_bank esxi-mbr.img 512 5 8224 511968 4b8c0005 - 041e8c4b5b07e8d40500001b21c0ffee bm5
+FAT_UPPER=1 put_bank esxi-mbr.img 512 6 520224 511968 4b8c0006 - 081e8c4b39cab6170600001b21c0ffee bm6
 fat esxi-mbr.img 512 8 1257504 585696 4b8c0008 - 0c1e8c4b275fc4830800001b21c0ffee "$WORK/store"
 scenario esxi-mbr.img "host upgraded in place from 4.x: legacy MBR, p4 active boot partition (0x04), p1 extended with logical p5-p8 at the 6.x sectors, each EBR 32 sectors before its partition; p5 running 6.7 build updated=4, p6 previous updated=3"
 expect esxi-mbr.img "\"next\":{\"partition\":5,\"build\":\"$B6\"},\"rollback\":false"
@@ -269,6 +295,14 @@ edit_cfg esxi7-tie.img ctie 5 "$B7_OLD" 2 0 "both banks updated=2"
 scenario esxi7-tie.img "both banks valid with updated=2: a tie keeps the first scanned, p5"
 expect esxi7-tie.img "\"next\":{\"partition\":5,\"build\":\"$B7_OLD\"},\"rollback\":false"
 
+edit_cfg esxi7-bootstate-blank.img cblank 5 "$B7_OLD" 3 1 "p5 boot.cfg edited by hand to bootstate = 1 (blanks around =), updated=3" --blank
+scenario esxi7-bootstate-blank.img "p5 says bootstate = 1 with blanks before =: the loader's reader does not take it (bootstate defaults to 0, VALID), so p5 boots at once with updated=3, no trial boot; the writer would have found it: a finding"
+expect esxi7-bootstate-blank.img "\"next\":{\"partition\":5,\"build\":\"$B7_OLD\"},\"rollback\":false"
+
+edit_cfg esxi7-updated-nonnumeric.img cnn 6 "$B7" two 0 "p6 boot.cfg says updated=two"
+scenario esxi7-updated-nonnumeric.img "p6 updated=two: an integer option that is not numeric makes the loader reject the whole boot.cfg, so p6 is not a bank; p5 boots"
+expect esxi7-updated-nonnumeric.img "\"next\":{\"partition\":5,\"build\":\"$B7_OLD\"},\"rollback\":false"
+
 # three banks: p8 after OSDATA is a third bank (upgrades can briefly leave three)
 bank b7three "$B7_NEW" 3 0
 esxi7_disk esxi7-three-banks.img b7old b7 487424
@@ -292,8 +326,25 @@ put_bank esxi7-four-banks.img 512 9 487424 131072 63100009 BOOTBANK4 "$U7_9" b7f
 scenario esxi7-four-banks.img "four banks: the loader stops after the third bank found (p8), so p9 with updated=9 is never scanned; p8 boots"
 expect esxi7-four-banks.img "\"next\":{\"partition\":8,\"build\":\"$B7_NEW\"},\"rollback\":false"
 
+# a forced sync done right (ESXI.md §6): p5 got p6's files, keeps its own UUID/serial/label and
+# becomes the valid fallback with updated=1
+bank bsync "$B7" 1 0
+esxi7_disk esxi7-synced.img bsync b7
+scenario esxi7-synced.img "p5 synced from p6 the right way: same build and payloads, own sector-1 UUID, serial and label, boot.cfg updated=1 bootstate=0; the banks differ only where ESXI.md section 6 allows"
+expect esxi7-synced.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
+
+# a forced sync done wrong: p6 copied raw over p5 (dd), cloning UUID, serial, label, hidden sectors
+derive esxi7-raw-cloned-bank.img esxi7.img "p6 copied raw over p5 (dd of the whole partition)"
+fallocate -p -o $(( 69632 * 512 )) -l $(( 131072 * 512 )) "$OUT/esxi7-raw-cloned-bank.img"
+"${PY[@]}" extract "$OUT/esxi7.img" $(( 202752 * 512 )) $(( 131072 * 512 )) "$WORK/p6.img"
+"${PY[@]}" place "$WORK/p6.img" "$OUT/esxi7-raw-cloned-bank.img" $(( 69632 * 512 ))
+fact esxi7-raw-cloned-bank.img fs "\"number\":5,\"vmwareUUID\":\"$U7_6\",\"hiddenSectors\":202752,\"filesystem\":{\"type\":\"FAT16\",\"label\":\"BOOTBANK2\",\"serial\":\"6310-0006\",\"clusterSize\":4096}"
+fact esxi7-raw-cloned-bank.img bank "\"partition\":5,\"factsFile\":\"$WORK/b7.json\""
+damage esxi7-raw-cloned-bank.img "\"kind\":\"rawClonedBank\",\"partition\":5,\"from\":6,\"lba\":69632,\"detail\":{\"duplicateUUID\":\"$U7_6\",\"serial\":\"6310-0006\",\"label\":\"BOOTBANK2\",\"hiddenSectors\":202752,\"partitionFirstLBA\":69632}"
+scenario esxi7-raw-cloned-bank.img "p5 is a raw copy of p6: two banks with one UUID (and one FAT serial and label; p5's BPB hidden-sectors field says 202752); both updated=2 bootstate=0, so the tie goes to p5"
+expect esxi7-raw-cloned-bank.img "\"next\":{\"partition\":5,\"build\":\"$B7\"},\"rollback\":false"
+
 # --------------------------------------------------------------------------- damaged variants
-damage() { fact "$1" damage "$2"; }
 D6=$(( 202752 ))   # p6 first LBA in esxi7.img
 
 derive esxi7-digest-mismatch.img esxi7.img "one byte of the decompressed s.v00 of p6 changed and re-gzipped"
@@ -311,6 +362,13 @@ replace_file esxi7-truncated-gzip.img 6 "$WORK/dmg" k.b00
 damage esxi7-truncated-gzip.img "\"kind\":\"truncatedGzip\",\"partition\":6,\"file\":\"k.b00\",\"payload\":\"k\",\"vib\":\"esx-base\",\"detail\":$j,\"where\":$(where esxi7-truncated-gzip.img 6 k.b00)"
 scenario esxi7-truncated-gzip.img "p6 k.b00 holds only the first two thirds of its gzip stream (no trailer): the loader would fail loading it"
 expect esxi7-truncated-gzip.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
+
+derive esxi7-bad-state-gzip.img esxi7.img "a bit flipped in the CRC-32 trailer of p6 state.tgz"
+j=$("${PY[@]}" flip "$WORK/b7/state.tgz" "$WORK/dmg/state.tgz" -8)
+replace_file esxi7-bad-state-gzip.img 6 "$WORK/dmg" state.tgz
+damage esxi7-bad-state-gzip.img "\"kind\":\"gzipCRC\",\"partition\":6,\"file\":\"state.tgz\",\"detail\":$j,\"where\":$(where esxi7-bad-state-gzip.img 6 state.tgz)"
+scenario esxi7-bad-state-gzip.img "p6 state.tgz (host configuration, no manifest covers it) inflates fully but its gzip CRC-32 trailer is wrong"
+expect esxi7-bad-state-gzip.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 
 derive esxi7-missing-module.img esxi7.img "sb.v00 deleted from p6"
 j=$(where esxi7-missing-module.img 6 sb.v00)
@@ -338,6 +396,28 @@ j=$("${PY[@]}" gpt-corrupt "$OUT/esxi7-bad-backup-gpt.img" backup)
 damage esxi7-bad-backup-gpt.img "\"kind\":\"gptBackupHeaderCRC\",\"structure\":\"backupHeader\",\"detail\":$j"
 scenario esxi7-bad-backup-gpt.img "backup GPT header CRC wrong, primary intact: a warning only, the device boots p6"
 expect esxi7-bad-backup-gpt.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
+
+# protective-MBR rule: GPT only when MBR entry 1 is type 0xEE at LBA 1 with boot flag 0
+derive esxi7-pmbr-bootflag.img esxi7.img "boot flag 0x80 set on the protective MBR entry (as some BIOSes want)"
+printf '\x80' | dd of="$OUT/esxi7-pmbr-bootflag.img" bs=1 seek=446 conv=notrunc status=none
+damage esxi7-pmbr-bootflag.img '"kind":"protectiveMBRBootFlag","structure":"protectiveMBR","lba":0,"offset":446,"detail":{"old":"0x00","new":"0x80"}'
+fact esxi7-pmbr-bootflag.img image '"loaderTable":"mbr","linuxReadsTable":true'
+scenario esxi7-pmbr-bootflag.img "the 0xEE entry carries boot flag 0x80: Linux still reads the GPT, the ESXi loader takes the disk as MBR, sees only the 0xEE partition and no bank: No hypervisor found."
+expect esxi7-pmbr-bootflag.img '"next":null,"rollback":false,"message":"No hypervisor found."'
+
+derive esxi7-hybrid-mbr.img esxi7.img "sgdisk -h 1:EE (hybrid MBR: entry 1 = ESP 0xEF, entry 2 = 0xEE)"
+sgdisk -h 1:EE "$OUT/esxi7-hybrid-mbr.img" >/dev/null
+damage esxi7-hybrid-mbr.img '"kind":"hybridMBR","structure":"protectiveMBR","lba":0,"offset":446,"detail":{"entries":[{"entry":1,"type":"0xef","startLBA":64,"sectors":65536},{"entry":2,"type":"0xee","startLBA":1,"sectors":63}]}'
+fact esxi7-hybrid-mbr.img image '"loaderTable":"mbr","linuxReadsTable":true'
+scenario esxi7-hybrid-mbr.img "hybrid MBR made by sgdisk -h 1:EE: entry 1 is the ESP (0xEF), the 0xEE entry is second; Linux reads the GPT, the loader reads the MBR: ESP only, no bank: No hypervisor found."
+expect esxi7-hybrid-mbr.img '"next":null,"rollback":false,"message":"No hypervisor found."'
+
+derive esxi7-hybrid-mbr-ee-first.img esxi7.img "hybrid MBR with the 0xEE entry first (entry 2 = ESP 0xEF)"
+j=$("${PY[@]}" mbr-set "$OUT/esxi7-hybrid-mbr-ee-first.img" --entry 1:ee:1:63 --entry 2:ef:64:65599)
+damage esxi7-hybrid-mbr-ee-first.img "\"kind\":\"hybridMBR\",\"structure\":\"protectiveMBR\",\"lba\":0,\"offset\":446,\"detail\":{\"entries\":$j}"
+fact esxi7-hybrid-mbr-ee-first.img image '"loaderTable":"gpt","linuxReadsTable":true'
+scenario esxi7-hybrid-mbr-ee-first.img "hybrid MBR whose entry 1 is 0xEE at LBA 1 with boot flag 0 (entry 2 = ESP): the loader still takes the GPT and boots p6; report the hybrid"
+expect esxi7-hybrid-mbr-ee-first.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 
 fat_damage() { # IMG KIND FILE [--other F] HISTORY
   local img=$1 kind=$2 file=$3 hist=${*: -1}
@@ -422,6 +502,7 @@ oracle() { # IMG SS PARTS...  (run from OUT so that tools print the bare file na
   )
 }
 oracle esxi7.img 512 1 5 6
+oracle esxi7-real-layout.img 512 1 5 6
 oracle esxi6.img 512 1 5 6 8
 oracle esxi-mbr.img 512 4 5 6 8
 oracle esxi7-4kn.img 4096 1 5 6
@@ -430,16 +511,19 @@ oracle esxi7-fat-crosslink.img 512 6
 oracle esxi7-fat-mismatch.img 512 6
 oracle esxi7-bad-primary-gpt.img 512
 oracle esxi7-bad-backup-gpt.img 512
+oracle esxi7-pmbr-bootflag.img 512
+oracle esxi7-hybrid-mbr.img 512
+oracle esxi7-hybrid-mbr-ee-first.img 512
 sed -i "s#$WORK#WORK#g" "$EXP"/*/fsck-*.txt
 
 # --------------------------------------------------------------------------- manifest
 "${PY[@]}" manifest "$FACTS" "$OUT/manifest-of-scenarios.json"
 
-END_TIME=$(date +%s.%N)
+ELAPSED_MS=$(( $(date +%s%N) / 1000000 - START_MS ))
 {
   printf '%-34s %10s %12s\n' image real apparent
   for f in "$OUT"/*.img; do
     printf '%-34s %10s %12s\n' "$(basename "$f")" "$(du -h "$f" | cut -f1)" "$(du -h --apparent-size "$f" | cut -f1)"
   done
-  printf 'total real %s, %.1f s\n' "$(du -ch "$OUT"/*.img | tail -1 | cut -f1)" "$(echo "$END_TIME - $START_TIME" | bc)"
+  printf 'total real %s, %d.%d s\n' "$(du -ch "$OUT"/*.img | tail -1 | cut -f1)" $(( ELAPSED_MS / 1000 )) $(( ELAPSED_MS % 1000 / 100 ))
 } >&2

@@ -6,21 +6,28 @@ by fixed strings, gzip members carry mtime 0 and no name, tar members carry fixe
 mtime/owner, so two runs give the same bytes.
 
 Subcommands (see make-images.sh for how they are used):
-  bank DIR ...          write the files of one ESXi boot bank into DIR + DIR.json (facts)
-  esp DIR               write the files of an ESP / 4.x boot partition into DIR
-  store DIR             write the files of a 6.x store (locker) partition into DIR
-  magic IMG OFF UUID    write "VMWARE FAT16    " + 16-byte UUID at byte OFF of IMG
-  mbr IMG ...           write a legacy ESXi MBR with extended/logical partitions (EBRs)
-  gpt4k IMG ...         write protective MBR + primary/backup GPT for 4096-byte sectors
-  regzip-flip SRC DST   gunzip SRC, change one byte, gzip again into DST (prints facts)
-  truncate SRC DST N    copy the first N bytes of SRC into DST
-  fat-chain IMG OFF NAME            print the cluster chain of a root-dir file (JSON)
-  fat-damage IMG OFF KIND ...       loop / crosslink / mismatch damage of a FAT16
-  gpt-corrupt IMG which             flip a byte of the header CRC of the primary/backup GPT
-  manifest FACTS OUT    merge the facts written by make-images.sh into the manifest JSON
+  bank DIR ...             write the files of one ESXi boot bank into DIR, facts into DIR.json
+  esp DIR [--legacy]       write the files of an ESP (or of a 4.x boot partition) into DIR
+  store DIR                write the files of a 6.x store (locker) partition into DIR
+  place SRC IMG OFF [--magic-at N --uuid HEX]
+                           copy the non-zero 4 KiB blocks of SRC to byte OFF of IMG (like dd
+                           conv=notrunc,sparse), then write "VMWARE FAT16    " + UUID at OFF+N
+  extract IMG OFF SIZE OUT copy a byte range of IMG into a new sparse file
+  magic IMG OFF UUID       write "VMWARE FAT16    " + 16-byte UUID at byte OFF of IMG
+  mbr IMG ...              write a legacy ESXi MBR with extended/logical partitions (EBRs)
+  mbr-set IMG --entry ...  rewrite the four primary entries of sector 0 (hybrid MBRs)
+  gpt4k IMG ...            write protective MBR + primary/backup GPT for 4096-byte sectors
+  gpt-corrupt IMG WHICH    flip a byte of the header CRC of the primary/backup GPT
+  regzip-flip SRC DST      gunzip SRC, change one byte, gzip again into DST (prints facts)
+  truncate SRC DST N       copy the first N bytes of SRC into DST
+  flip SRC DST OFF         copy SRC with one byte XOR 0xFF (negative OFF: from the end)
+  fat-chain IMG OFF NAME   where a root-directory file of the FAT16 at byte OFF lies (JSON)
+  fat-damage IMG OFF KIND NAME [--other NAME]   loop / crosslink / mismatch damage of a FAT16
+  sum FILE...              sparse-aware content digest (check-reproducible.sh)
+  manifest FACTS OUT       merge the facts written by make-images.sh into the manifest, replay
+                           the loader (ESXI.md §4) and fail when it disagrees with the expectations
 """
 import argparse
-import binascii
 import gzip
 import hashlib
 import io
@@ -34,7 +41,6 @@ import zlib
 
 EPOCH = int(os.environ.get("SOURCE_DATE_EPOCH", "1662000000"))
 MAGIC = b"VMWARE FAT16    "
-SECTOR = 512
 
 # ---------------------------------------------------------------------------
 # deterministic content
@@ -134,8 +140,8 @@ UI_VERSION = {"7": "1.43.8-19798623", "6": "1.34.0-15603211"}
 
 
 def profile_name(build: str) -> str:
-    major = build.split(".")[0]
-    return f"ESXi-{build.split('-')[0]}-{build.split('.')[-1]}-standard" if major else "ESXi-standard"
+    # 7.0.3-0.55.20328353 -> ESXi-7.0.3-20328353-standard
+    return f"ESXi-{build.split('-')[0]}-{build.split('.')[-1]}-standard"
 
 
 def per_host(name: str, host: str) -> bytes:
@@ -209,14 +215,17 @@ def profile_xml(name: str, build: str, vibs) -> bytes:
     return "\n".join(lines).encode()
 
 
-def boot_cfg(build, updated, bootstate, modules, quickboot=None, late=False, title="Loading VMware ESXi") -> bytes:
+def boot_cfg(build, updated, bootstate, modules, quickboot=None, late=False, blank=False,
+             title="Loading VMware ESXi") -> bytes:
     kernelopt = "autoPartition=FALSE"
     if late:
         # a long (valid) kernelopt pushes a trailing bootstate= line past byte 512
         kernelopt += " " + " ".join(f"opt{i}=TRUE" for i in range(40))
     keys = []
     if bootstate is not None and not late:
-        keys.append(f"bootstate={bootstate}")
+        # blank: "bootstate = N": the reader's key is "bootstate " (no key matches), the writer's
+        # scan skips blanks before "=" and finds it
+        keys.append(f"bootstate = {bootstate}" if blank else f"bootstate={bootstate}")
     keys += [f"title={title}", "timeout=5", "prefix=", "kernel=b.b00",
              f"kernelopt={kernelopt}", "modules=" + " --- ".join(modules),
              f"build={build}", f"updated={updated}"]
@@ -274,7 +283,7 @@ def cmd_bank(a):
     files["state.tgz"] = gz(tar_bytes([("local.tgz", gz(local))], EPOCH))
     bs = None if a.bootstate == "none" else a.bootstate
     files["boot.cfg"] = boot_cfg(a.build, a.updated, bs, modules,
-                                 quickboot=a.quickboot, late=a.late)
+                                 quickboot=a.quickboot, late=a.late, blank=a.blank)
     order = ["boot.cfg", "b.b00"] + modules
     for name in order:
         p = os.path.join(a.dir, name)
@@ -282,10 +291,14 @@ def cmd_bank(a):
             f.write(files[name])
         os.utime(p, (EPOCH, EPOCH))
     cfg = files["boot.cfg"]
-    pos = cfg.find(b"bootstate=")
+    pos = cfg.find(b"bootstate")
+    numeric = all(v is None or v == "" or v.isdigit() for v in (a.updated, bs, a.quickboot))
     facts = {
         "build": a.build, "updated": int(a.updated) if a.updated.isdigit() else a.updated,
-        "bootstate": None if bs is None else int(bs),
+        # as the loader's reader sees it: null when no line has the key "bootstate"
+        "bootstate": None if (bs is None or a.blank) else int(bs),
+        "bootstateLine": next((l for l in cfg.decode().split("\n") if l.startswith("bootstate")), None),
+        "bootCfgParses": numeric,
         "quickboot": None if a.quickboot is None else int(a.quickboot),
         "bootstateOffset": None if pos < 0 else pos,
         "host": a.host, "payloadBuild": ver, "profile": pname,
@@ -476,6 +489,23 @@ def cmd_mbr(a):
         assert size >= (ext[1] + 1) * 512
 
 
+def cmd_mbr_set(a):
+    """rewrite the four primary entries of sector 0 (N:type:start:end[:active]; others zeroed),
+    keeping bytes 0-445 and the 0x55AA signature"""
+    ents = bytearray(64)
+    out = []
+    for spec in a.entry:
+        parts = spec.split(":")
+        n, t, s0, e = int(parts[0]), int(parts[1], 16), int(parts[2]), int(parts[3])
+        active = len(parts) > 4 and parts[4] == "active"
+        ents[16 * (n - 1):16 * n] = mbr_entry(active, t, s0, e - s0 + 1)
+        out.append({"entry": n, "type": f"0x{t:02x}", "startLBA": s0, "sectors": e - s0 + 1, "bootFlag": "0x80" if active else "0x00"})
+    with open(a.img, "r+b") as f:
+        f.seek(446)
+        f.write(ents)
+    print(json.dumps(out))
+
+
 def guid_bytes(g: str) -> bytes:
     return uuidlib.UUID(g).bytes_le
 
@@ -543,6 +573,15 @@ def cmd_regzip_flip(a):
                       "gunzipSHA256After": hashlib.sha256(plain).hexdigest(),
                       "gunzipSHA1After": hashlib.sha1(plain).hexdigest(),
                       "size": len(out), "sha256": hashlib.sha256(out).hexdigest()}))
+
+
+def cmd_flip(a):
+    data = bytearray(open(a.src, "rb").read())
+    off = a.offset if a.offset >= 0 else len(data) + a.offset
+    data[off] ^= 0xFF
+    open(a.dst, "wb").write(data)
+    os.utime(a.dst, (EPOCH, EPOCH))
+    print(json.dumps({"fileOffset": off, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}))
 
 
 def cmd_truncate(a):
@@ -664,8 +703,10 @@ def replay(banks):
                      reason="not scanned: the loader stopped after three banks")
             continue
         if not b["isBank"]:
+            why = ("boot.cfg rejected by the loader's reader (an integer option is not numeric)"
+                   if b.get("bootCfgParses") is False else "no VMware magic/UUID in sector 1")
             b.update(scanned=False, dropped=False, bootable=False, bootstateAfter=None,
-                     reason="not a bank: no VMware magic/UUID in sector 1")
+                     reason="not a bank: " + why)
             continue
         state = 0 if b["bootstate"] is None else b["bootstate"]
         valid, reasons = True, []
@@ -756,8 +797,10 @@ def cmd_manifest(a):
                     sys.exit(f"manifest: {img}: fs fact for unknown partition {r['number']}")
             elif kind == "bank":
                 facts = json.load(open(r.pop("factsFile")))
+                old = [b for b in d["banks"] if b["partition"] == r["partition"]]
+                keep = {k: old[0][k] for k in ("onDiskNames",) if old and k in old[0]}
                 d["banks"] = [b for b in d["banks"] if b["partition"] != r["partition"]]
-                d["banks"].append(dict(r, **facts))
+                d["banks"].append(dict(keep, **r, **facts))
             elif kind == "set-bank":
                 for b in d["banks"]:
                     if b["partition"] == r["partition"]:
@@ -784,15 +827,22 @@ def cmd_manifest(a):
             p = parts[b["partition"]]
             b["uuid"] = p.get("vmwareUUID")
             b["volumesUUID"] = p.get("volumesUUID")
-            b["isBank"] = bool(p.get("vmwareUUID")) and p.get("magicIntact", True) and b.get("bootCfgPresent", True)
+            b["isBank"] = bool(p.get("vmwareUUID")) and p.get("magicIntact", True) and \
+                b.get("bootCfgPresent", True) and b.get("bootCfgParses", True)
         exp = d.get("expected")
         if exp is None:
             problems.append(f"{img}: no expectation")
             continue
-        if not d.get("loaderReadsTable", True):
+        if d.get("loaderTable") == "mbr" and d.get("table") == "gpt":
             best, rollback, fallback = None, False, None
             for b in banks:
-                b.update(scanned=False, bootable=False, bootstateAfter=None,
+                b.update(scanned=False, dropped=False, bootable=False, bootstateAfter=None,
+                         reason="the loader reads the MBR (entry 1 is not type 0xEE at LBA 1 with boot "
+                                "flag 0) and sees no bank partition")
+        elif not d.get("loaderReadsTable", True):
+            best, rollback, fallback = None, False, None
+            for b in banks:
+                b.update(scanned=False, dropped=False, bootable=False, bootstateAfter=None,
                          reason="the loader cannot read the partition table")
         else:
             best, rollback, fallback = replay(banks)
@@ -832,6 +882,7 @@ def main():
     p.add_argument("--bootstate", required=True)
     p.add_argument("--quickboot")
     p.add_argument("--late", action="store_true")
+    p.add_argument("--blank", action="store_true", help='write "bootstate = N"')
     p.add_argument("--host", default="esx01")
     p.set_defaults(fn=cmd_bank)
     p = sp.add_parser("esp")
@@ -869,6 +920,10 @@ def main():
     p.add_argument("--logical", action="append", default=[])
     p.add_argument("--ebr-gap", type=int, default=32)
     p.set_defaults(fn=cmd_mbr)
+    p = sp.add_parser("mbr-set")
+    p.add_argument("img")
+    p.add_argument("--entry", action="append", default=[])
+    p.set_defaults(fn=cmd_mbr_set)
     p = sp.add_parser("gpt4k")
     p.add_argument("img")
     p.add_argument("--sector-size", type=int, default=4096)
@@ -885,6 +940,11 @@ def main():
     p.add_argument("dst")
     p.add_argument("--offset", type=int, default=4096)
     p.set_defaults(fn=cmd_regzip_flip)
+    p = sp.add_parser("flip")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p.add_argument("offset", type=int, help="byte to XOR with 0xFF; negative: from the end")
+    p.set_defaults(fn=cmd_flip)
     p = sp.add_parser("truncate")
     p.add_argument("src")
     p.add_argument("dst")
