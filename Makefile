@@ -29,6 +29,7 @@ build: deps
 
 images: deps
 	bash $(IMAGES_DIR)/make-images.sh $(IMAGES_DIR)
+	python3 $(IMAGES_DIR)/selfcheck.py
 
 # Regenerates the fixtures and fails when any byte differs from what the recipe made before.
 check-images: deps
