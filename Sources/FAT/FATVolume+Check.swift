@@ -180,20 +180,20 @@ extension FATVolume {
               offset: table.offset(ofEntry: current), path: entry.path))
           break
         }
-        if !entry.isDirectory && UInt64(entry.size) <= UInt64(mine.count) * clusterSize {
-          sink.append(
-            .error(
-              "chainLongerThanSize",
-              "\(entry.path): the size is \(entry.size) bytes, the cluster chain is longer than \(UInt64(mine.count) * clusterSize) bytes",
-              offset: table.offset(ofEntry: mine.last ?? current), path: entry.path))
-          break
-        }
         let owner = owners[Int(current)]
         if owner == me {
           sink.append(
             .error(
               "circularChain",
               "\(entry.path): the cluster chain loops back to cluster \(current) after \(mine.count) clusters",
+              offset: table.offset(ofEntry: mine.last ?? current), path: entry.path))
+          break
+        }
+        if !entry.isDirectory && UInt64(entry.size) <= UInt64(mine.count) * clusterSize {
+          sink.append(
+            .error(
+              "chainLongerThanSize",
+              "\(entry.path): the size is \(entry.size) bytes, the cluster chain is longer than \(UInt64(mine.count) * clusterSize) bytes",
               offset: table.offset(ofEntry: mine.last ?? current), path: entry.path))
           break
         }

@@ -23,6 +23,9 @@ struct VerifyCommandTests {
     Expectation(image: "esxi7-truncated-gzip.img", verdict: "broken", partition: 6, kind: "payloadGzipInvalid", path: "/k.b00"),
     Expectation(image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "moduleMissing", path: "/sb.v00"),
     Expectation(image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "payloadFileMissing", path: "/sb.v00"),
+    // The generator's loop: the last cluster of s.v00 (36) links back to cluster 20; fsck.fat
+    // says "Circular cluster chain". The finding points at cluster 36's FAT entry.
+    Expectation(image: "esxi7-fat-loop.img", verdict: "broken", partition: 6, kind: "circularChain", path: "/s.v00", offset: 103_813_192),
     Expectation(image: "esxi7-fat-crosslink.img", verdict: "broken", partition: 6, kind: "sharedClusters", path: "/sb.v00"),
     Expectation(image: "esxi7-fat-mismatch.img", verdict: "broken", partition: 6, kind: "fatCopiesDiffer", offset: 103_845_964),
     Expectation(image: "esxi7-bad-primary-gpt.img", verdict: "broken", kind: "badHeaderCRC32", offset: 528),
