@@ -38,3 +38,29 @@ struct ScanCommandTests {
     #expect(partitions?.first?["start512"] as? Int == 2048)
   }
 }
+
+@Suite("bootbank scan on ESXi devices")
+struct ScanESXiTests {
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
+  func anImageLaidOutLikeESXiIsMarked() throws {
+    let (status, json) = try BootbankBinary.json(["scan", Scenarios.path("esxi7.img"), Scenarios.path("esxi7-4kn.img")])
+    #expect(status == 0)
+    let devices = json["devices"] as? [[String: Any]] ?? []
+    #expect(devices.count == 2)
+    #expect(devices.allSatisfy { $0["esxiBootDevice"] as? Bool == true && $0["banks"] as? [Int] == [5, 6] })
+    #expect(devices[1]["sectorSize"] as? Int == 4096)
+  }
+
+  @Test(.enabled(if: Scenarios.available && loopDevicesAvailable, "needs images/ and loop devices"))
+  func theMachinesLoopDevicesAreScanned() throws {
+    try withLoopDevice(URL(fileURLWithPath: Scenarios.path("esxi-mbr.img"))) { device in
+      let (_, json) = try BootbankBinary.json(["scan"])
+      let row = (json["devices"] as? [[String: Any]] ?? []).first { $0["path"] as? String == device }
+      #expect(row != nil, "\(device) not listed")
+      #expect(row?["kind"] as? String == "blockDevice")
+      #expect(row?["tableType"] as? String == "mbr")
+      #expect(row?["esxiBootDevice"] as? Bool == true)
+      #expect((row?["blkid"] as? [String: Any])?["tableType"] as? String == "dos")
+    }
+  }
+}
