@@ -41,6 +41,8 @@ test: deps images
 
 demo: build images
 	$(RELEASE) info $(IMAGES_DIR)/esxi7.img
+	$(RELEASE) status $(IMAGES_DIR)/esxi7.img
+	$(RELEASE) verify $(IMAGES_DIR)/esxi7.img
 
 bench: build
 	bash Benchmarks/bench.sh

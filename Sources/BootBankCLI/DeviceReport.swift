@@ -84,6 +84,9 @@ struct InfoReport: Codable {
   var target: TargetView
   var table: TableView
   var partitions: [PartitionView]
+  /// "loader" when `partitions` is the table as ESXi's loader reads it, "linux" when the loader
+  /// reads none and they are what Linux reads (the backup GPT, say).
+  var partitionsSource: String
   var crossCheck: CrossCheck?
 
   static func make(_ device: OpenedDevice) -> InfoReport {
@@ -102,8 +105,13 @@ struct InfoReport: Codable {
       table: TableView(
         type: layout.type.rawValue, linuxType: layout.linuxType.rawValue, esxiBootable: layout.esxiBootable,
         diskGUID: layout.diskGUID, structures: layout.structures, findings: layout.findings),
-      partitions: [], crossCheck: nil)
-    for partition in layout.partitions {
+      partitions: [], partitionsSource: "loader", crossCheck: nil)
+    var shown = layout.partitions
+    if shown.isEmpty, let linux = layout.linuxPartitions, !linux.isEmpty {
+      shown = linux
+      report.partitionsSource = "linux"
+    }
+    for partition in shown {
       var view = PartitionView(
         number: partition.number, firstLBA: partition.firstLBA, lastLBA: partition.lastLBA,
         sizeBytes: partition.sizeBytes, typeGUID: partition.typeGUID,

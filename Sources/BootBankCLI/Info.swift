@@ -58,6 +58,9 @@ extension InfoReport {
     for finding in table.findings { lines.append("  \(finding.severity.rawValue): \(finding.message)") }
     if !partitions.isEmpty {
       lines.append("")
+      if partitionsSource == "linux" {
+        lines.append("Partitions as Linux reads them (ESXi's loader sees none):")
+      }
       var rows = [["#", "FIRST LBA", "LAST LBA", "SIZE", "TYPE", "NAME", "CONTENT"]]
       for p in partitions {
         var content: [String] = []
