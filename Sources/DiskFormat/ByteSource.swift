@@ -48,6 +48,20 @@ extension ByteSource {
   /// Number of whole logical sectors.
   public var sectorCount: UInt64 { UInt64(byteCount / Int64(sectorSize)) }
 
+  /// The absolute offset of byte 0 of this source in the device it is a window of (0 for a
+  /// whole device), following nested slices.
+  public var absoluteBaseOffset: Int64 {
+    var base: Int64 = 0
+    var inner: any ByteSource = self
+    var depth = 0
+    while let slice = inner as? SourceSlice, depth < 64 {
+      base &+= slice.baseOffset
+      inner = slice.base
+      depth += 1
+    }
+    return base
+  }
+
   /// A window of this source, addressed from zero.
   public func slice(_ range: Range<Int64>) -> SourceSlice {
     SourceSlice(base: self, range: range)

@@ -98,7 +98,7 @@ extension Target {
         source: path, offset: range.lowerBound, count: Int(range.upperBound - range.lowerBound),
         sectorSize: sectorSize, kind: .io(errno: err, message: "mmap: " + Errno(rawValue: err).description))
     }
-    _ = unsafe madvise(address, length, MADV_SEQUENTIAL)
+    if length >= 1 << 20 { _ = unsafe madvise(address, length, MADV_SEQUENTIAL) }
     return Mapping(
       base: UInt(bitPattern: address), length: length, skip: Int(range.lowerBound - start),
       count: Int(range.upperBound - range.lowerBound))

@@ -110,9 +110,6 @@ import SystemPackage
     try? descriptor.close()
   }
 
-  /// The page size used to align mappings.
-  private static let pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
-
   public func withBytes<R>(in range: Range<Int64>, _ body: (Span<UInt8>) throws -> R) throws -> R {
     guard range.lowerBound >= 0, range.upperBound <= byteCount else {
       throw ReadError(
@@ -131,28 +128,9 @@ import SystemPackage
 
   /// Maps the pages that hold `range`, calls `body`, unmaps.
   private func mapped<R>(_ range: Range<Int64>, _ body: (Span<UInt8>) throws -> R) throws -> R {
-    // The file may have shrunk since it was opened: touching a page past its end is SIGBUS.
-    var info = stat()
-    if unsafe fstat(descriptor.rawValue, &info) == 0, Int64(info.st_size) < range.upperBound {
-      throw ReadError(
-        source: path, offset: range.lowerBound, count: Int(range.upperBound - range.lowerBound),
-        sectorSize: sectorSize, kind: .outOfRange(size: Int64(info.st_size)))
-    }
-    let start = range.lowerBound - range.lowerBound % Self.pageSize
-    let length = Int(range.upperBound - start)
-    let address = unsafe mmap(nil, length, PROT_READ, MAP_SHARED, descriptor.rawValue, off_t(start))
-    guard let address = unsafe address, unsafe address != MAP_FAILED else {
-      let err = Glibc.errno
-      throw ReadError(
-        source: path, offset: range.lowerBound, count: Int(range.upperBound - range.lowerBound),
-        sectorSize: sectorSize, kind: .io(errno: err, message: "mmap: " + Errno(rawValue: err).description))
-    }
-    defer { _ = unsafe munmap(address, length) }
-    if length >= 1 << 20 { _ = unsafe madvise(address, length, MADV_SEQUENTIAL) }
-    let skip = Int(range.lowerBound - start)
-    let count = Int(range.upperBound - range.lowerBound)
-    let buffer = unsafe UnsafeBufferPointer(
-      start: (address + skip).assumingMemoryBound(to: UInt8.self), count: count)
+    let mapping = try map(range)
+    defer { mapping.unmap() }
+    let buffer = unsafe mapping.bytes.bindMemory(to: UInt8.self)
     return try body(unsafe Span(_unsafeElements: buffer))
   }
 

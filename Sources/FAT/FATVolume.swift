@@ -28,14 +28,7 @@ public final class FATVolume: Sendable {
   ///   inside the source; `ReadError` when the source cannot be read.
   public init(source: any ByteSource) throws {
     self.source = source
-    var base: Int64 = 0
-    var inner: any ByteSource = source
-    var depth = 0
-    while let slice = inner as? SourceSlice, depth < 16 {
-      base &+= slice.baseOffset
-      inner = slice.base
-      depth += 1
-    }
+    let base = source.absoluteBaseOffset
     baseOffset = base
     guard source.byteCount >= 512 else {
       throw FormatError(

@@ -38,14 +38,7 @@ public struct VMwareFATMagic: Hashable, Sendable {
   ///
   /// - Throws: `ReadError` when the source cannot be read.
   public static func read(from source: any ByteSource) throws -> VMwareFATMagic? {
-    var base: Int64 = 0
-    var inner: any ByteSource = source
-    var depth = 0
-    while let slice = inner as? SourceSlice, depth < 16 {
-      base &+= slice.baseOffset
-      inner = slice.base
-      depth += 1
-    }
+    let base = source.absoluteBaseOffset
     var places: [Int64] = [Int64(source.sectorSize)]
     if source.sectorSize != 512 { places.append(512) }
     for place in places where place + 32 <= source.byteCount {

@@ -8,10 +8,7 @@ public enum Corpus {
 
   /// The corpus directory, or nil when it is absent (tests then skip with a printed reason).
   public static var root: URL? {
-    let candidates = [
-      packageRoot.appendingPathComponent("../shared/corpus").standardizedFileURL,
-      URL(fileURLWithPath: "/work/shared/corpus"),
-    ]
+    let candidates = [packageRoot.appendingPathComponent("../shared/corpus").standardizedFileURL]
     return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("MANIFEST.json").path) }
   }
 

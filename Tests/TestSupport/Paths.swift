@@ -12,16 +12,6 @@ public enum TestPaths {
   /// The project's own fixtures, made by `make images`.
   public static var images: URL { packageRoot.appendingPathComponent("images") }
 
-  /// `../shared/corpus` beside the checkout, or nil where it is absent (a user's fresh clone).
-  public static let corpus: URL? = {
-    let url = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
-    return FileManager.default.fileExists(atPath: url.appendingPathComponent("MANIFEST.json").path) ? url : nil
-  }()
-
-  /// Why corpus tests are skipped, printed once where the corpus is absent.
-  public static let corpusSkipReason =
-    "../shared/corpus is not beside this checkout (only CI and the project's machines have it); corpus tests skipped"
-
   /// A project fixture in `images/`, or nil when `make images` has not made it.
   public static func fixture(_ name: String) -> URL? {
     let url = images.appendingPathComponent(name)

@@ -10,7 +10,9 @@ public struct ProcessResult: Sendable {
 
 /// Runs `program` (looked up on PATH) with `arguments`, collecting its output.
 @discardableResult
-public func run(_ program: String, _ arguments: [String], stdin: Data? = nil) throws -> ProcessResult {
+public func run(
+  _ program: String, _ arguments: [String], stdin: Data? = nil, environment overrides: [String: String] = [:]
+) throws -> ProcessResult {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
   process.arguments = [program] + arguments
@@ -18,6 +20,7 @@ public func run(_ program: String, _ arguments: [String], stdin: Data? = nil) th
   environment["LC_ALL"] = "C.UTF-8"
   environment["MTOOLS_SKIP_CHECK"] = "1"
   environment["TZ"] = "UTC"
+  environment.merge(overrides) { _, new in new }
   process.environment = environment
   let out = Pipe()
   let err = Pipe()
@@ -29,15 +32,17 @@ public func run(_ program: String, _ arguments: [String], stdin: Data? = nil) th
   if let stdin { input.fileHandleForWriting.write(stdin) }
   try? input.fileHandleForWriting.close()
   // Read both pipes concurrently so a full stderr cannot block the child.
-  nonisolated(unsafe) var errData = Data()
+  let errBox = DataBox()
   let group = DispatchGroup()
   group.enter()
+  let errHandle = err.fileHandleForReading
   DispatchQueue.global().async {
-    errData = err.fileHandleForReading.readDataToEndOfFile()
+    errBox.data = errHandle.readDataToEndOfFile()
     group.leave()
   }
   let outData = out.fileHandleForReading.readDataToEndOfFile()
   group.wait()
+  let errData = errBox.data
   process.waitUntilExit()
   return ProcessResult(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
 }
@@ -67,4 +72,9 @@ public func withLoopDevice<R>(_ image: URL, sectorSize: Int = 512, readOnly: Boo
   let device = result.text.trimmingCharacters(in: .whitespacesAndNewlines)
   defer { _ = try? run("losetup", ["--detach", device]) }
   return try body(device)
+}
+
+/// Holds bytes a background reader fills in before the group it leaves is waited on.
+private final class DataBox: @unchecked Sendable {
+  var data = Data()
 }

@@ -14,34 +14,11 @@ public struct ToolFailure: Error, CustomStringConvertible {
   public var description: String { "\(command) exited \(result.status): \(result.stderr)" }
 }
 
-/// Runs `executable` with `arguments` and waits; output is collected in full (small outputs only).
+/// Runs `executable` with `arguments` and waits, in the C locale; output is collected in full
+/// (small outputs only).
 public func runTool(_ executable: String, _ arguments: [String]) throws -> ToolResult {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: executable)
-  process.arguments = arguments
-  var environment = ProcessInfo.processInfo.environment
-  environment["LC_ALL"] = "C"
-  process.environment = environment
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  // Read both pipes to the end before waiting, so a chatty tool cannot block on a full pipe.
-  let stderrBox = DataBox()
-  let group = DispatchGroup()
-  group.enter()
-  let errHandle = err.fileHandleForReading
-  DispatchQueue.global().async {
-    stderrBox.data = errHandle.readDataToEndOfFile()
-    group.leave()
-  }
-  let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-  group.wait()
-  process.waitUntilExit()
-  return ToolResult(
-    status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-    stderr: String(decoding: stderrBox.data, as: UTF8.self))
+  let result = try run(executable, arguments, environment: ["LC_ALL": "C"])
+  return ToolResult(status: result.status, stdout: result.text, stderr: result.stderr)
 }
 
 /// The path of a tool in the usual system directories, or nil when it is not installed.
@@ -51,9 +28,4 @@ public func toolPath(_ name: String) -> String? {
     if FileManager.default.isExecutableFile(atPath: path) { return path }
   }
   return nil
-}
-
-/// Holds bytes a background reader fills in before the group it leaves is waited on.
-private final class DataBox: @unchecked Sendable {
-  var data = Data()
 }
