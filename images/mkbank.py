@@ -40,6 +40,8 @@ import uuid as uuidlib
 import zlib
 
 EPOCH = int(os.environ.get("SOURCE_DATE_EPOCH", "1662000000"))
+# Multiplies every payload's size: 1 for the fixtures; the benchmark builds real-sized banks.
+PAYLOAD_SCALE = max(1, int(os.environ.get("BOOTBANK_PAYLOAD_SCALE", "1")))
 MAGIC = b"VMWARE FAT16    "
 
 # ---------------------------------------------------------------------------
@@ -251,7 +253,7 @@ def cmd_bank(a):
             plain_profile = b""          # the descriptor holds the digests of an empty gzip
             plain_bank = per_host(pname, a.host)
         else:
-            plain_profile = plain_bank = payload_plain(vib, pname, ptype, size, ver)
+            plain_profile = plain_bank = payload_plain(vib, pname, ptype, size * PAYLOAD_SCALE, ver)
         shipped = gz(plain_profile, 6)   # as in the depot: another compression level
         bank = gz(plain_bank, 9)         # as the installer wrote it on the bank
         files[fname] = bank
