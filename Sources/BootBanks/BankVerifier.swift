@@ -199,7 +199,7 @@ public enum BankVerifier {
       var before = result.findings.count
       do {
         try volume.forEachRun(of: file) { check.feed($0) }
-        for finding in check.finish() { add(finding) }
+        for finding in check.finish() { add(locate(finding, in: file, volume: volume)) }
       } catch let error as ReadError {
         add(unreadable(error, path: file.path))
       } catch {
@@ -218,6 +218,25 @@ public enum BankVerifier {
       }
     }
     return result
+  }
+
+  /// A finding whose offset is a byte of the file (a gzip error, say), with that offset turned
+  /// into the absolute device offset and LBA through the file's cluster chain.
+  static func locate(_ finding: Finding, in file: FATEntry, volume: FATVolume) -> Finding {
+    guard let offset = finding.offset, offset >= 0 else { return finding }
+    var copy = finding
+    let clusterSize = Int64(volume.bootSector.bytesPerCluster)
+    let chain = volume.clusterChain(of: file).clusters
+    let index = Int(offset / clusterSize)
+    guard clusterSize > 0, index < chain.count else {
+      copy.offset = nil
+      return copy
+    }
+    let absolute = volume.absoluteOffset(ofCluster: chain[index]) + offset % clusterSize
+    copy.offset = absolute
+    copy.lba = UInt64(absolute) / UInt64(max(1, volume.source.sectorSize))
+    copy.message += " (device byte \(absolute), LBA \(copy.lba ?? 0))"
+    return copy
   }
 
   /// An unreadable sector, mapped to the file it hurts.
@@ -283,7 +302,13 @@ final class FileVerifier {
     } ?? []
     if let gzip {
       if sawGzipMagic == false {
-        findings.append(.warning("moduleNotGzip", "\(path) is not a gzip stream", path: path))
+        let lower = path.lowercased()
+        if lower.hasSuffix(".gz") || lower.hasSuffix(".tgz") {
+          findings.append(.error("gzipInvalid", "\(path): not a gzip stream (no 1f 8b magic at byte 0)", offset: 0, path: path))
+          // (offset 0 of the file: mapped to the device below)
+        } else {
+          findings.append(.warning("moduleNotGzip", "\(path) is not a gzip stream", path: path))
+        }
       } else {
         if gzipError == nil { do { _ = try gzip.finish() } catch { gzipError = error } }
         if let gzipError {

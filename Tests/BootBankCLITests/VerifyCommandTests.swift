@@ -20,7 +20,9 @@ struct VerifyCommandTests {
   static let damaged: [Expectation] = [
     Expectation(image: "esxi7-digest-mismatch.img", verdict: "broken", partition: 6, kind: "payloadDigestMismatch", path: "/s.v00"),
     Expectation(image: "esxi7-digest-mismatch.img", verdict: "broken", partition: 6, kind: "payloadSHA1Mismatch", path: "/s.v00"),
-    Expectation(image: "esxi7-truncated-gzip.img", verdict: "broken", partition: 6, kind: "payloadGzipInvalid", path: "/k.b00"),
+    // The gzip stream of k.b00 ends early: the finding points at the device byte where it ends
+    // (file byte 25592, through the cluster chain).
+    Expectation(image: "esxi7-truncated-gzip.img", verdict: "broken", partition: 6, kind: "payloadGzipInvalid", path: "/k.b00", offset: 103_945_208),
     Expectation(image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "moduleMissing", path: "/sb.v00"),
     Expectation(image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "payloadFileMissing", path: "/sb.v00"),
     // The generator's loop: the last cluster of s.v00 (36) links back to cluster 20; fsck.fat
@@ -87,5 +89,50 @@ struct VerifyCommandTests {
 
   @Test func aMissingTargetIsStatusTwo() throws {
     #expect(try BootbankBinary.run(["verify", "/nonexistent.img"]).status == 2)
+  }
+}
+
+/// verify on banks whose files are garbage: findings, never a crash.
+@Suite("bootbank verify on hostile bank content")
+struct VerifyHostileTests {
+  static let enabled = Scenarios.available && hasTool("mcopy")
+
+  /// A copy of esxi7.img with `file` in bank 6 replaced by `bytes`.
+  func replacing(_ file: String, with bytes: Data, in dir: ScratchDirectory) throws -> String {
+    let image = dir.path("hostile.img")
+    try #require(try run("cp", ["--sparse=always", Scenarios.path("esxi7.img"), image]).status == 0)
+    let local = dir.url.appendingPathComponent(file)
+    try bytes.write(to: local)
+    try #require(try run("mcopy", ["-o", "-i", "\(image)@@\(202752 * 512)", local.path, "::/\(file)"]).status == 0)
+    return image
+  }
+
+  @Test(.enabled(if: enabled, "needs images/ and mtools"), arguments: [
+    ("imgdb.tgz", "imgdbUnreadable"), ("state.tgz", "gzipInvalid"), ("k.b00", "payloadGzipInvalid"),
+  ])
+  func garbageIsAFindingNamingTheFile(file: String, kind: String) throws {
+    let dir = try ScratchDirectory("verify-hostile")
+    var generator = SystemRandomNumberGenerator()
+    let garbage = Data((0..<5000).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    let image = try replacing(file, with: garbage, in: dir)
+    let (status, json) = try BootbankBinary.json(["verify", image])
+    #expect(status == 1)
+    let bank = (json["banks"] as? [[String: Any]])?.first { $0["partition"] as? Int == 6 }
+    #expect(bank?["verdict"] as? String == "broken")
+    let findings = bank?["findings"] as? [[String: Any]] ?? []
+    #expect(findings.contains { $0["kind"] as? String == kind && ($0["path"] as? String)?.hasSuffix(file) == true }, "\(findings.map { $0["kind"] ?? "" })")
+  }
+
+  @Test(.enabled(if: enabled, "needs images/ and mtools"))
+  func aGzipBombIsStoppedNotInflated() throws {
+    // 1 GiB of zeros gzipped is 1 MiB; as state.tgz (a valid gzip of an empty tar: zero blocks)
+    // it must be streamed in bounded memory, never held whole.
+    let dir = try ScratchDirectory("verify-bomb")
+    let bomb = try run("sh", ["-c", "head -c 1073741824 /dev/zero | gzip -1"]).stdout
+    let image = try replacing("state.tgz", with: bomb, in: dir)
+    let result = try run("/usr/bin/time", ["-f", "%M", try #require(BootbankBinary.url).path, "verify", image])
+    #expect([0, 1].contains(result.status))
+    let peakKiB = Int(result.stderr.split(separator: "\n").last ?? "") ?? .max
+    #expect(peakKiB < 200 * 1024, "peak RSS \(peakKiB) KiB")
   }
 }
