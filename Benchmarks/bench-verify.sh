@@ -56,14 +56,18 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[
 run_verify() { local t0; t0=$(now); "$BIN" verify "$IMG" >/dev/null; elapsed "$t0" "$(now)"; }
 
 run_peers() {
-  local t0 dev out; t0=$(now)
-  dev=$(losetup -f --show -r -P "$IMG")
+  local t0 dev part out off; t0=$(now)
+  dev=$(losetup -f --show -r "$IMG")
   sgdisk -v "$dev" >/dev/null
   for n in 5 6; do
-    fsck.fat -n "${dev}p$n" >/dev/null
+    # One loop device per partition, as /dev/sdb5 and /dev/sdb6 are (no udev here for loopNpM).
+    off=$P5; [ $n = 6 ] && off=$P6
+    part=$(losetup -f --show -r -o $((off * 512)) --sizelimit $((BANK_SECTORS * 512)) "$IMG")
+    fsck.fat -n "$part" >/dev/null 2>&1
     out=$W/peer$n; rm -rf "$out"; mkdir -p "$out"
-    mcopy -n -s -m -i "${dev}p$n" '::/*' "$out/"
+    mcopy -n -s -m -i "$part" '::/*' "$out/"
     for f in $PAYLOADS; do gzip -dc "$out/$f" | openssl dgst -sha256 >/dev/null; done
+    losetup -d "$part"
   done
   losetup -d "$dev"
   elapsed "$t0" "$(now)"
