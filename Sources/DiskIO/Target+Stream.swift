@@ -1,5 +1,6 @@
+import CBlockDevice
 import DiskFormat
-import Dispatch
+import Foundation
 import SystemPackage
 
 #if canImport(Glibc)
@@ -15,12 +16,14 @@ extension Target {
     case pread
   }
 
-  /// The method `stream` uses when none is named: mmap for files, pread for devices.
-  /// `BOOTBANK_READ=pread` forces pread for files too.
+  /// The method `stream` uses when none is named: pread, which measured faster than mapped
+  /// windows on page-cached files (BENCHMARKS.md) and is the only safe one for devices.
+  /// `BOOTBANK_READ=mmap` selects mapped windows for files.
   public var defaultStreamMethod: StreamMethod {
-    if kind == .blockDevice { return .pread }
-    if let value = unsafe getenv("BOOTBANK_READ"), unsafe String(cString: value) == "pread" { return .pread }
-    return .mmap
+    if kind == .file, let value = unsafe getenv("BOOTBANK_READ"), unsafe String(cString: value) == "mmap" {
+      return .mmap
+    }
+    return .pread
   }
 
   /// Reads `range` in order, in windows of at most `windowSize` bytes, handing each to `body`
@@ -29,12 +32,15 @@ extension Target {
   /// A window stays valid until its `release` is called (from any thread, exactly once), so a
   /// consumer may keep hashing it on another thread while the next window is read. At most
   /// `depth` windows are outstanding: reading waits for a release, so memory stays bounded by
-  /// `depth * windowSize` whatever the size of the target.
+  /// `depth * windowSize` whatever the size of the target. Holes of a sparse image file are not
+  /// read: they are handed over as zeros from one shared buffer (`SEEK_DATA`/`SEEK_HOLE`).
+  ///
+  /// Returns (or throws) only after every window handed out has been released.
   ///
   /// - Throws: `ReadError` (with the LBA) when the medium fails or the range is outside the
-  ///   target; whatever `body` throws. Outstanding windows are still released by the consumer.
+  ///   target; whatever `body` throws.
   public func stream(
-    _ range: Range<Int64>, windowSize: Int = 8 << 20, depth: Int = 4, method: StreamMethod? = nil,
+    _ range: Range<Int64>, windowSize: Int = 2 << 20, depth: Int = 4, method: StreamMethod? = nil,
     _ body: (UnsafeRawBufferPointer, _ release: @escaping @Sendable () -> Void) throws -> Void
   ) throws {
     guard range.lowerBound >= 0, range.upperBound <= byteCount else {
@@ -42,28 +48,36 @@ extension Target {
         source: path, offset: range.lowerBound, count: Int(range.upperBound &- range.lowerBound),
         sectorSize: sectorSize, kind: .outOfRange(size: byteCount))
     }
-    let window = Int64(max(1 << 16, windowSize))
+    let window = max(1 << 16, windowSize)
     let method = kind == .blockDevice ? .pread : (method ?? defaultStreamMethod)
-    let slots = DispatchSemaphore(value: max(1, depth))
-    switch method {
-    case .mmap:
-      var at = range.lowerBound
-      while at < range.upperBound {
-        let end = min(range.upperBound, at + window)
-        slots.wait()
-        let mapping = try map(at..<end)
-        let release: @Sendable () -> Void = {
-          mapping.unmap()
-          slots.signal()
+    let ring = BufferRing(count: max(1, depth), size: window, allocate: method == .pread)
+    defer { ring.waitUntilAllReturned() }
+    let zeros = unsafe ZeroBuffer.shared(window)
+    var at = range.lowerBound
+    while at < range.upperBound {
+      var end = min(range.upperBound, at + Int64(window))
+      if kind == .file, let (isHole, extentEnd) = extent(at: at) {
+        end = min(end, max(extentEnd, at + 1))
+        if isHole {
+          ring.acquireSlot()
+          try unsafe body(UnsafeRawBufferPointer(rebasing: zeros[0..<Int(end - at)])) { ring.releaseSlot() }
+          at = end
+          continue
         }
-        try unsafe body(mapping.bytes, release)
-        at = end
       }
-    case .pread:
-      let ring = BufferRing(count: max(1, depth), size: Int(window))
-      var at = range.lowerBound
-      while at < range.upperBound {
-        let end = min(range.upperBound, at + window)
+      switch method {
+      case .mmap:
+        ring.acquireSlot()
+        let mapping: Mapping
+        do { mapping = try map(at..<end) } catch {
+          ring.releaseSlot()
+          throw error
+        }
+        try unsafe body(mapping.bytes) {
+          mapping.unmap()
+          ring.releaseSlot()
+        }
+      case .pread:
         let buffer = ring.take()
         let slice = unsafe UnsafeMutableRawBufferPointer(rebasing: buffer.memory[0..<Int(end - at)])
         if let failure = unsafe readFully(into: slice, at: at) {
@@ -71,13 +85,23 @@ extension Target {
           throw failure
         }
         try unsafe body(UnsafeRawBufferPointer(slice)) { ring.give(buffer) }
-        at = end
       }
-      ring.waitUntilAllReturned()
+      at = end
     }
-    // Wait until every window has been released before returning (and before unmapping state).
-    for _ in 0..<max(1, depth) { slots.wait() }
-    for _ in 0..<max(1, depth) { slots.signal() }
+  }
+
+  /// Whether `offset` lies in a hole of the (sparse) file, and where that hole or data extent
+  /// ends; nil where the file system cannot say.
+  func extent(at offset: Int64) -> (isHole: Bool, end: Int64)? {
+    let data = lseek(descriptor.rawValue, off_t(offset), CBlockDevice_SEEK_DATA)
+    if data < 0 {
+      // ENXIO: no data at or after offset: the rest is one hole.
+      return Glibc.errno == ENXIO ? (true, byteCount) : nil
+    }
+    if Int64(data) > offset { return (true, Int64(data)) }
+    let hole = lseek(descriptor.rawValue, off_t(offset), CBlockDevice_SEEK_HOLE)
+    guard hole >= 0 else { return nil }
+    return (false, Int64(hole))
   }
 
   /// Maps `range` read-only (page-aligned underneath); the caller unmaps.
@@ -121,44 +145,86 @@ extension Target {
   }
 }
 
-/// A fixed set of page-aligned buffers handed out and given back across threads.
+/// Zeros handed out for holes; never written.
+enum ZeroBuffer {
+  nonisolated(unsafe) private static var buffers: [Int: UnsafeRawBufferPointer] = unsafe [:]
+  private static let lock = NSLock()
+
+  static func shared(_ size: Int) -> UnsafeRawBufferPointer {
+    lock.lock()
+    defer { lock.unlock() }
+    if let buffer = unsafe buffers[size] { return unsafe buffer }
+    let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
+    unsafe memory.initializeMemory(as: UInt8.self, repeating: 0)
+    let buffer = UnsafeRawBufferPointer(memory)
+    unsafe buffers[size] = buffer
+    return unsafe buffer
+  }
+}
+
+/// A fixed number of slots (and, for pread, page-aligned buffers) handed out and given back
+/// across threads. A condition variable, not semaphores: a stream that stops early on an error
+/// must still be able to wait for its outstanding windows and be torn down cleanly.
 @safe final class BufferRing: @unchecked Sendable {
   @safe struct Buffer: @unchecked Sendable {
     let memory: UnsafeMutableRawBufferPointer
   }
   private var free: [Buffer] = []
   private let all: [Buffer]
-  private let lock = DispatchSemaphore(value: 1)
-  private let available: DispatchSemaphore
+  private let slots: Int
+  private var outstanding = 0
+  private let condition = NSCondition()
 
-  init(count: Int, size: Int) {
+  init(count: Int, size: Int, allocate: Bool) {
     var buffers: [Buffer] = []
-    for _ in 0..<count {
-      let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
-      buffers.append(unsafe Buffer(memory: memory))
+    if allocate {
+      for _ in 0..<count {
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4096)
+        buffers.append(unsafe Buffer(memory: memory))
+      }
     }
     all = buffers
     free = buffers
-    available = DispatchSemaphore(value: count)
+    slots = count
   }
 
+  /// Waits for a free slot and takes it (windows with no buffer of the ring: holes, mappings).
+  func acquireSlot() {
+    condition.lock()
+    while outstanding >= slots { condition.wait() }
+    outstanding += 1
+    condition.unlock()
+  }
+
+  func releaseSlot() {
+    condition.lock()
+    outstanding -= 1
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  /// Waits for a free slot and takes a buffer with it.
   func take() -> Buffer {
-    available.wait()
-    lock.wait()
-    defer { lock.signal() }
-    return free.removeLast()
+    condition.lock()
+    while outstanding >= slots || free.isEmpty { condition.wait() }
+    outstanding += 1
+    let buffer = free.removeLast()
+    condition.unlock()
+    return buffer
   }
 
   func give(_ buffer: Buffer) {
-    lock.wait()
+    condition.lock()
     free.append(buffer)
-    lock.signal()
-    available.signal()
+    outstanding -= 1
+    condition.broadcast()
+    condition.unlock()
   }
 
   func waitUntilAllReturned() {
-    for _ in all { available.wait() }
-    for _ in all { available.signal() }
+    condition.lock()
+    while outstanding > 0 { condition.wait() }
+    condition.unlock()
   }
 
   deinit {

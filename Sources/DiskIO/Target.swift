@@ -161,30 +161,52 @@ import SystemPackage
       }
       let err = Glibc.errno
       if err == EINTR { continue }
-      // Narrow the failure to its first sector so the caller can name the LBA.
-      let failedAt = offset + Int64(done)
-      let bad = firstUnreadableSector(from: failedAt, upTo: offset + Int64(raw.count))
-      return ReadError(
-        source: path, offset: bad, count: sectorSize, sectorSize: sectorSize,
-        kind: .io(errno: err, message: Errno(rawValue: err).description))
+      // A buffered read fails for a whole readahead window around a bad sector. Read the rest
+      // again sector by sector, bypassing the cache: good sectors are kept, and the error names
+      // the first sector that really fails.
+      return unsafe readPrecisely(into: raw, from: done, at: offset, firstError: err)
     }
     return nil
   }
 
-  /// The offset of the first sector in `start..<end` that fails to read (bounded scan).
-  private func firstUnreadableSector(from start: Int64, upTo end: Int64) -> Int64 {
-    let size = Int64(sectorSize)
-    var at = start - start % size
-    var sector = [UInt8](repeating: 0, count: sectorSize)
-    var tries = 0
-    while at < end, tries < 65536 {
-      let n = unsafe sector.withUnsafeMutableBytes { raw in
-        unsafe pread(descriptor.rawValue, raw.baseAddress!, raw.count, off_t(at))
+  /// Reads `raw[from...]` (device offset `offset + from`) one logical sector at a time with
+  /// O_DIRECT; returns the error of the first sector that fails, or nil when all read.
+  private func readPrecisely(
+    into raw: UnsafeMutableRawBufferPointer, from start: Int, at offset: Int64, firstError: Int32
+  ) -> ReadError? {
+    let size = sectorSize
+    let direct = unsafe open(path, O_RDONLY | CBlockDevice_O_DIRECT | O_CLOEXEC)
+    let fd = direct >= 0 ? direct : descriptor.rawValue
+    defer { if direct >= 0 { close(direct) } }
+    let bounce = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: max(4096, size))
+    defer { unsafe bounce.deallocate() }
+    // Whole sectors covering raw[start...], from the sector that holds its first byte.
+    let first = offset + Int64(start)
+    var sector = first - first % Int64(size)
+    let end = offset + Int64(raw.count)
+    while sector < end {
+      var n = -1
+      repeat { n = unsafe pread(fd, bounce.baseAddress!, size, off_t(sector)) } while n < 0 && Glibc.errno == EINTR
+      if n < 0 {
+        let err = Glibc.errno
+        return ReadError(
+          source: path, offset: sector, count: size, sectorSize: size,
+          kind: .io(errno: err, message: Errno(rawValue: err).description))
       }
-      if n < 0 { return at }
-      at += size
-      tries += 1
+      if n < size {
+        return ReadError(
+          source: path, offset: sector, count: size, sectorSize: size, kind: .shortRead(got: max(0, n)))
+      }
+      // Copy the part of this sector that lies in raw[start...].
+      let from = max(sector, first)
+      let to = min(sector + Int64(size), end)
+      unsafe (raw.baseAddress! + Int(from - offset)).copyMemory(
+        from: bounce.baseAddress! + Int(from - sector), byteCount: Int(to - from))
+      sector += Int64(size)
     }
-    return start
+    _ = firstError
+    return nil
   }
+
+
 }

@@ -35,4 +35,24 @@ struct StreamTests {
     }
     #expect(throws: ReadError.self) { try collect(target, 0..<Int64(bytes.count + 1), method: method, window: 1 << 16) }
   }
+
+  @Test("holes of a sparse file read as zeros", arguments: Target.StreamMethod.allCases)
+  func sparseFiles(method: Target.StreamMethod) throws {
+    let dir = try ScratchDirectory("sparse")
+    let path = try dir.sparseFile("sparse.img", size: 8 << 20)
+    // Data at 1 MiB and at the last 100 bytes; holes elsewhere.
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    let data = Data((0..<70000).map { UInt8(truncatingIfNeeded: $0 | 1) })
+    try handle.seek(toOffset: 1 << 20)
+    try handle.write(contentsOf: data)
+    try handle.seek(toOffset: (8 << 20) - 100)
+    try handle.write(contentsOf: data.prefix(100))
+    try handle.close()
+    var expected = [UInt8](repeating: 0, count: 8 << 20)
+    expected.replaceSubrange((1 << 20)..<((1 << 20) + 70000), with: data)
+    expected.replaceSubrange(((8 << 20) - 100)..<(8 << 20), with: data.prefix(100))
+    let target = try Target(path: path)
+    #expect(try collect(target, 0..<Int64(8 << 20), method: method, window: 1 << 16) == expected)
+    #expect(try collect(target, 1_000_000..<1_200_000, method: method, window: 1 << 16) == Array(expected[1_000_000..<1_200_000]))
+  }
 }
