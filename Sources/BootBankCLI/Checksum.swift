@@ -56,8 +56,6 @@ struct ChecksumCommand: ParsableCommand {
     do {
       let device = try OpenedDevice.open(target)
       measured = try Measure.run(device, partition: partition, files: files, algorithms: algorithms, progress: true)
-    } catch let error as ValidationError {
-      throw error
     } catch { throw failure(error, path: target.target) }
     if let manifest {
       do { try Measure.save(measured, to: manifest) } catch { throw failure(error, path: manifest) }
@@ -128,7 +126,7 @@ enum Measure {
     let chosen: Partition?
     if let partition {
       guard let found = layout.partition(partition) else {
-        throw ValidationError("\(device.target.path) has no partition \(partition) (it has \(layout.partitions.map(\.number)))")
+        throw MeasureError(message: "\(device.target.path) has no partition \(partition) (it has \(layout.partitions.map(\.number)))")
       }
       chosen = found
     } else {
@@ -139,7 +137,7 @@ enum Measure {
       for p in partitions {
         let slice = try device.source(of: p)
         guard let volume = try? FATVolume(source: slice) else {
-          if chosen != nil { throw ValidationError("partition \(p.number) holds no FAT volume bootbank can read") }
+          if chosen != nil { throw MeasureError(message: "partition \(p.number) holds no FAT volume bootbank can read") }
           continue
         }
         fileDigests += try digestFiles(volume, partition: p.number, algorithms: algorithms)
@@ -185,7 +183,7 @@ enum Measure {
       if !entry.isDirectory && !entry.attributes.contains(.volumeLabel) { entries.append(entry) }
     }
     let results = ResultBox(count: entries.count)
-    let list = entries
+    let list = entries.sorted { $0.size > $1.size }
     DispatchQueue.concurrentPerform(iterations: list.count) { index in
       let entry = list[index]
       var digester = Digester(algorithms)
@@ -203,6 +201,11 @@ enum Measure {
       }
     }
     return try results.values().map { try $0.get() }.sorted { $0.path < $1.path }
+  }
+
+  struct MeasureError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
   }
 
   struct FileError: Error, CustomStringConvertible {

@@ -231,3 +231,35 @@ enum ZeroBuffer {
     for buffer in all { unsafe buffer.memory.deallocate() }
   }
 }
+
+/// A small pool of reusable read buffers for `withBytes` (scoped reads), shared by all targets.
+@safe final class ScratchBuffers: @unchecked Sendable {
+  static let shared = ScratchBuffers()
+  private var free: [BufferRing.Buffer] = []
+  private let lock = NSLock()
+  /// Buffers up to this size are kept for reuse; larger ones are freed after use.
+  private let keepLimit = 4 << 20
+
+  func take(_ size: Int) -> BufferRing.Buffer {
+    lock.lock()
+    if let index = free.firstIndex(where: { unsafe $0.memory.count >= size }) {
+      let buffer = free.remove(at: index)
+      lock.unlock()
+      return buffer
+    }
+    lock.unlock()
+    let capacity = max(size, 1 << 16)
+    return unsafe BufferRing.Buffer(
+      memory: UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 4096))
+  }
+
+  func give(_ buffer: BufferRing.Buffer) {
+    lock.lock()
+    defer { lock.unlock() }
+    if unsafe buffer.memory.count <= keepLimit, free.count < 8 {
+      free.append(buffer)
+    } else {
+      unsafe buffer.memory.deallocate()
+    }
+  }
+}

@@ -121,8 +121,8 @@ import SystemPackage
       return try body(empty.span)
     }
     switch kind {
-    case .file: return try mapped(range, body)
-    case .blockDevice: return try preadBytes(range, body)
+    case .file where defaultStreamMethod == .mmap: return try mapped(range, body)
+    case .file, .blockDevice: return try preadBytes(range, body)
     }
   }
 
@@ -138,12 +138,13 @@ import SystemPackage
   /// the first unreadable sector.
   private func preadBytes<R>(_ range: Range<Int64>, _ body: (Span<UInt8>) throws -> R) throws -> R {
     let count = Int(range.upperBound - range.lowerBound)
-    var buffer = [UInt8](repeating: 0, count: count)
-    let failure: ReadError? = unsafe buffer.withUnsafeMutableBytes { raw in
-      unsafe readFully(into: raw, at: range.lowerBound)
-    }
-    if let failure { throw failure }
-    return try body(buffer.span)
+    // Reused buffers: a fresh allocation per read would fault its pages in every time.
+    let buffer = ScratchBuffers.shared.take(count)
+    defer { ScratchBuffers.shared.give(buffer) }
+    let raw = unsafe UnsafeMutableRawBufferPointer(rebasing: buffer.memory[0..<count])
+    if let failure = unsafe readFully(into: raw, at: range.lowerBound) { throw failure }
+    let bytes = unsafe UnsafeRawBufferPointer(raw).bindMemory(to: UInt8.self)
+    return try body(unsafe Span(_unsafeElements: bytes))
   }
 
   /// Fills `raw` from `offset`; returns the error instead of throwing it.
