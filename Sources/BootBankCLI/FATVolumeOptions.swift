@@ -1,4 +1,5 @@
 import ArgumentParser
+import BootBanks
 import DiskFormat
 import DiskIO
 import FAT
@@ -14,10 +15,20 @@ struct FATVolumeOptions: ParsableArguments {
     help: "The partition that holds the FAT volume (Linux/ESXi numbering). Without it the target itself is read as a FAT volume.")
   var partition: Int?
 
+  @Option(
+    name: .long,
+    help: "Choose the partition by the role ESXi's loader gives it: bootbank (boots next) or altbootbank.")
+  var bank: BankRoleName?
+
+  enum BankRoleName: String, ExpressibleByArgument, CaseIterable {
+    case bootbank, altbootbank
+  }
+
   func validate() throws {
     if let partition, partition < 1 {
       throw ValidationError("--partition must be 1 or more, not \(partition)")
     }
+    if partition != nil && bank != nil { throw ValidationError("give --partition or --bank, not both") }
   }
 
   /// Opens the FAT volume: the whole target, or partition `--partition` of its table.
@@ -25,6 +36,15 @@ struct FATVolumeOptions: ParsableArguments {
   /// - Throws: `DiskIOError`, `ReadError`, `FormatError`, or a `FATVolumeOptions.Failure`
   ///   when the partition does not exist or no volume is found.
   func open() throws -> FATVolume {
+    if let bank {
+      let device = try OpenedDevice.open(target)
+      let status = try BankStatus.read(from: device.target, layout: device.layout)
+      let role: BankRole = bank == .bootbank ? .bootbank : .altbootbank
+      guard let verdict = status.choice.banks.first(where: { $0.role == role }),
+        let entry = device.layout.partition(verdict.partition)
+      else { throw Failure.noBank(target: target.target, role: role.rawValue) }
+      return try FATVolume(source: try device.source(of: entry))
+    }
     guard let number = partition else {
       let target = try target.open()
       do {
@@ -46,11 +66,14 @@ struct FATVolumeOptions: ParsableArguments {
   enum Failure: Error, CustomStringConvertible {
     case noSuchPartition(target: String, number: Int, available: String)
     case notFAT(target: String, detail: String)
+    case noBank(target: String, role: String)
 
     var description: String {
       switch self {
       case .noSuchPartition(let target, let number, let available):
         "\(target): no partition \(number) (partitions: \(available))"
+      case .noBank(let target, let role):
+        "\(target): no bank gets the role \(role) (see bootbank status)"
       case .notFAT(let target, let detail):
         "\(target): not a FAT volume (\(detail)); if it is a whole disk, choose a partition with --partition N"
       }

@@ -68,3 +68,19 @@ struct StatusCommandTests {
     #expect(try BootbankBinary.run(["status", "/dev/null", "--after", "0"]).status == 64)
   }
 }
+
+@Suite("choosing a bank by role")
+struct BankRoleOptionTests {
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
+  func bootbankIsTheBankTheLoaderBoots() throws {
+    // esxi7.img boots partition 6 (updated=2); after an upgrade of 5 it boots 5.
+    let six = try BootbankBinary.run(["cat", Scenarios.path("esxi7.img"), "--bank", "bootbank", "/boot.cfg"])
+    #expect(six.status == 0)
+    #expect(six.text.contains("updated=2"))
+    let five = try BootbankBinary.run(["cat", Scenarios.path("esxi7-upgrade-pending.img"), "--bank", "bootbank", "/boot.cfg"])
+    #expect(five.text.contains("updated=3"))
+    let none = try BootbankBinary.run(["ls", Scenarios.path("esxi7-both-invalid.img"), "--bank", "altbootbank"])
+    #expect(none.status == 2)
+    #expect(try BootbankBinary.run(["ls", Scenarios.path("esxi7.img"), "--bank", "bootbank", "--partition", "5"]).status == 64)
+  }
+}
