@@ -57,6 +57,13 @@ struct PipelinedDigesterTests {
     #expect(order.count == (Self.bytes.count + 300_006) / 300_007)
   }
 
+  @Test("the zlib CRC backend gives the same digests, inline and pipelined", arguments: [Threading.inline, .pipelined])
+  func zlibBackend(threading: Threading) {
+    let digester = PipelinedDigester(Self.all, threading: threading, crcBackend: .zlib)
+    Self.bytes.withUnsafeBytes { digester.consume($0) }
+    #expect(digester.finalize() == Self.whole)
+  }
+
   @Test("small chunks and a shallow queue give the same digests")
   func smallChunks() {
     let digester = PipelinedDigester(Self.all, threading: .pipelined, chunkSize: 64 << 10, depth: 2)
