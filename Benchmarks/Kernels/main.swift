@@ -55,21 +55,31 @@ extension String {
 
 /// Runs `body` (which processes `bytesPerCall` bytes) repeatedly for about `seconds` of
 /// `clock` time; returns bytes per second of the best of three timed rounds.
-func measure(bytesPerCall: Int, seconds: Double, clock: () -> Double, _ body: () -> Void) -> Double {
+func measure(bytesPerCall: Int, seconds: Double, clock: () -> Double, _ body: () -> Void) -> (rate: Double, cpuRate: Double) {
   body()  // warm up
-  var best = 0.0
+  var best = (rate: 0.0, cpuRate: 0.0)
   for _ in 0..<3 {
     var calls = 0
     let start = clock()
+    let cpuStart = processCPUTime()
     var elapsed = 0.0
     repeat {
       body()
       calls += 1
       elapsed = clock() - start
     } while elapsed < seconds / 3
-    best = max(best, Double(calls * bytesPerCall) / elapsed)
+    let bytes = Double(calls * bytesPerCall)
+    if bytes / elapsed > best.rate { best = (bytes / elapsed, bytes / (processCPUTime() - cpuStart)) }
   }
   return best
+}
+
+/// User + system CPU time of the whole process (all threads).
+func processCPUTime() -> Double {
+  var usage = rusage()
+  getrusage(__rusage_who_t(0), &usage)  // RUSAGE_SELF
+  return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+    + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 func kernels(_ args: [String]) {
@@ -83,7 +93,8 @@ func kernels(_ args: [String]) {
   let small = Array(big[0..<(1 << 20)])
   print("# kernels in memory: 1 MiB buffer (cache-hot, as `openssl speed -bytes 1048576`) and \(mib) MiB buffer")
   print("# single-thread rows divide by the thread's CPU time (as `openssl speed` does by default),")
-  print("# pipelined rows by wall-clock time (they use two threads; other load on the machine lowers them)")
+  print("# pipelined rows by wall-clock time (they use two threads; other load on the machine lowers them),")
+  print("# then bytes per CPU-second of all threads (the pipeline's overhead, independent of load)")
   print("kernel                               1MiB GB/s   \(mib)MiB GB/s")
   let only = option("--only", in: args)
   func row(_ name: String, wall: Bool = false, _ run: ([UInt8]) -> Void) {
@@ -91,8 +102,12 @@ func kernels(_ args: [String]) {
     let clock = wall ? now : threadCPUTime
     let a = measure(bytesPerCall: small.count, seconds: seconds, clock: clock) { run(small) }
     let b = measure(bytesPerCall: big.count, seconds: seconds, clock: clock) { run(big) }
-    print(name.rightSpaced(36) + " " + formatRate(a, 1).leftSpaced(9)
-      + "   " + formatRate(b, 1).leftSpaced(9))
+    var line = name.rightSpaced(36) + " " + formatRate(a.rate, 1).leftSpaced(9)
+      + "   " + formatRate(b.rate, 1).leftSpaced(9)
+    if wall {
+      line += "   (per CPU-second: " + formatRate(a.cpuRate, 1) + ", " + formatRate(b.cpuRate, 1) + ")"
+    }
+    print(line)
   }
   row("crc32 isa-l (crc32_gzip_refl)") { bytes in _ = CRC32.checksum(bytes, backend: .isal) }
   row("crc32 zlib") { bytes in _ = CRC32.checksum(bytes, backend: .zlib) }
