@@ -59,6 +59,11 @@ public final class PipelinedDigester {
     slots = DispatchSemaphore(value: max(depth, 2))
   }
 
+  deinit {
+    // A digester dropped without finalize() still lets no worker outlive it.
+    group.wait()
+  }
+
   /// Digests a scoped window: `window` is read only during this call.
   public func consume(_ window: UnsafeRawBufferPointer) {
     guard isPipelined else {
