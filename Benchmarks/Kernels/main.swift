@@ -187,8 +187,13 @@ func digestMapped(
   guard fstat(fd, &st) == 0 else { throw FileError(description: "fstat \(path): \(errnoText())") }
   let size = Int(st.st_size)
   let zeros = Zeros(count: 1 << 20)
+  // Chunk size and queue depth of the pipeline: BENCH_CHUNK_KIB, BENCH_DEPTH (for tuning).
+  let chunk = (Int(getenv("BENCH_CHUNK_KIB").map { String(cString: $0) } ?? "") ?? 1024) << 10
+  let depth = Int(getenv("BENCH_DEPTH").map { String(cString: $0) } ?? "") ?? 8
   return try withExtendedLifetime(zeros) {
-    try Digester.digest(algorithms, threading: threading) { digester in
+    let digester = PipelinedDigester(algorithms, threading: threading, chunkSize: chunk, depth: depth)
+    defer { digester.drain() }
+    do {
       var offset = 0
       while offset < size {
         let (isHole, end) = segment(fd: fd, at: offset, size: size, skipHoles: skipHoles)
@@ -215,6 +220,7 @@ func digestMapped(
         }
       }
     }
+    return digester.finalize()
   }
 }
 
