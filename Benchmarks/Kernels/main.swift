@@ -280,17 +280,18 @@ func file(_ args: [String]) {
     default: .automatic
     }
   let windowMiB = Int(option("--window", in: args) ?? "") ?? (reader == "mmap" ? 8 : 2)
+  let windowBytes = Int(option("--window-kib", in: args) ?? "").map { $0 << 10 } ?? windowMiB << 20
   let start = now()
   let digests: Digests
   do {
     switch reader {
     case "mmap":
       digests = try digestMapped(
-        path: path, algorithms: algorithms, threading: threading, window: windowMiB << 20,
+        path: path, algorithms: algorithms, threading: threading, window: windowBytes,
         populate: args.contains("--populate"), skipHoles: !args.contains("--no-holes"))
     case "pread":
       digests = try digestPread(
-        path: path, algorithms: algorithms, threading: threading, buffer: windowMiB << 20,
+        path: path, algorithms: algorithms, threading: threading, buffer: windowBytes,
         skipHoles: !args.contains("--no-holes"))
     default:
       fail("--reader: expected mmap or pread")
