@@ -25,9 +25,11 @@ let package = Package(
     .target(name: "PartitionTable", dependencies: ["DiskFormat", "Checksum"], swiftSettings: settings),
     .target(name: "FAT", dependencies: ["DiskFormat"], swiftSettings: settings),
     .target(name: "BootConfig", swiftSettings: settings),
+    // gzip (ISA-L igzip inflate, zlib fallback) and a bounded ustar reader.
+    .target(name: "Archive", dependencies: ["DiskFormat", "Checksum", "CISAL", "CZlib"], swiftSettings: settings),
     .target(
       name: "BootBanks",
-      dependencies: ["DiskFormat", "PartitionTable", "FAT", "BootConfig", "Checksum", "CISAL", "CZlib"],
+      dependencies: ["DiskFormat", "PartitionTable", "FAT", "BootConfig", "Checksum", "Archive"],
       swiftSettings: settings),
     .target(name: "CBlockDevice"),
     .target(
@@ -54,11 +56,16 @@ let package = Package(
     .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"], swiftSettings: settings),
     .testTarget(
       name: "PartitionTableTests", dependencies: ["PartitionTable", "Checksum", "TestSupport"], swiftSettings: settings),
-    .testTarget(name: "FATTests", dependencies: ["FAT", "TestSupport"], swiftSettings: settings),
+    .testTarget(name: "FATTests", dependencies: ["FAT", "Checksum", "TestSupport"], swiftSettings: settings),
+    .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Checksum", "TestSupport"], swiftSettings: settings),
     .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"], swiftSettings: settings),
     .testTarget(name: "BootBanksTests", dependencies: ["BootBanks", "TestSupport"], swiftSettings: settings),
     .testTarget(name: "DiskIOTests", dependencies: ["DiskIO", "TestSupport"], swiftSettings: settings),
     .testTarget(
-      name: "BootBankCLITests", dependencies: ["BootBankCLI", "DiskIO", "TestSupport"], swiftSettings: settings),
+      name: "BootBankCLITests",
+      dependencies: [
+        "BootBankCLI", "DiskIO", "PartitionTable", "TestSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ], swiftSettings: settings),
   ]
 )

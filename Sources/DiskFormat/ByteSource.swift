@@ -48,6 +48,20 @@ extension ByteSource {
   /// Number of whole logical sectors.
   public var sectorCount: UInt64 { UInt64(byteCount / Int64(sectorSize)) }
 
+  /// The absolute offset of byte 0 of this source in the device it is a window of (0 for a
+  /// whole device), following nested slices.
+  public var absoluteBaseOffset: Int64 {
+    var base: Int64 = 0
+    var inner: any ByteSource = self
+    var depth = 0
+    while let slice = inner as? SourceSlice, depth < 64 {
+      base &+= slice.baseOffset
+      inner = slice.base
+      depth += 1
+    }
+    return base
+  }
+
   /// A window of this source, addressed from zero.
   public func slice(_ range: Range<Int64>) -> SourceSlice {
     SourceSlice(base: self, range: range)
@@ -82,8 +96,8 @@ public struct ReadError: Error, Hashable, Sendable, CustomStringConvertible {
   public var firstLBA: UInt64 { UInt64(max(0, offset)) / UInt64(max(1, sectorSize)) }
   /// Last logical block affected.
   public var lastLBA: UInt64 {
-    let end = max(0, offset) + Int64(max(1, count)) - 1
-    return UInt64(end) / UInt64(max(1, sectorSize))
+    let (end, overflow) = max(0, offset).addingReportingOverflow(Int64(max(1, count)) - 1)
+    return UInt64(overflow ? Int64.max : end) / UInt64(max(1, sectorSize))
   }
 
   public var description: String {

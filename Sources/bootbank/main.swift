@@ -1,1 +1,3 @@
-@main struct Main { static func main() { print("bootbank") } }
+import BootBankCLI
+
+BootBankCommand.start()

@@ -1,0 +1,57 @@
+# bootbank: build, test, demo, bench, images, install.
+# `make test` and `make demo` install what they need with apt-get when it is missing.
+
+SWIFT      ?= swift
+PREFIX     ?= /usr/local
+RELEASE    := .build/release/bootbank
+IMAGES_DIR := images
+
+# Debian packages: libraries we link, and the tools the tests use as independent oracles.
+APT_BUILD  := pkg-config libblkid-dev libisal-dev zlib1g-dev libxml2-dev
+APT_TOOLS  := gdisk fdisk dosfstools mtools rhash bmap-tools xxd xz-utils gzip python3 time util-linux \
+              fuse3 python3-pyfuse3 isal openssl
+APT_ALL    := $(APT_BUILD) $(APT_TOOLS)
+
+.PHONY: all build deps test demo bench images check-images install clean
+
+all: build
+
+# Installs the Debian packages that are missing (as root, or through sudo when available).
+deps:
+	@missing=""; for p in $(APT_ALL); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product bootbank
+
+images: deps
+	bash $(IMAGES_DIR)/make-images.sh $(IMAGES_DIR)
+	python3 $(IMAGES_DIR)/selfcheck.py
+
+# Regenerates the fixtures and fails when any byte differs from what the recipe made before.
+check-images: deps
+	bash $(IMAGES_DIR)/check-reproducible.sh
+
+test: deps images
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-xctest
+
+demo: build images
+	$(RELEASE) info $(IMAGES_DIR)/esxi7.img
+	$(RELEASE) status $(IMAGES_DIR)/esxi7.img
+	$(RELEASE) verify $(IMAGES_DIR)/esxi7.img
+
+bench: build
+	bash Benchmarks/bench.sh
+	bash Benchmarks/bench-verify.sh
+
+install: build
+	install -d $(PREFIX)/bin
+	install -m 0755 $(RELEASE) $(PREFIX)/bin/bootbank
+
+clean:
+	rm -rf .build

@@ -1,0 +1,334 @@
+import Archive
+import BootConfig
+import Checksum
+import DiskFormat
+import FAT
+import PartitionTable
+
+/// `bootbank verify`: checks a device the way its loader and ESXi read it.
+///
+/// For the device: the partition table (the loader reads only the primary GPT) and the bank
+/// choice. For each bank (a partition with the VMware magic and a boot.cfg): the FAT volume to
+/// fsck depth, the boot.cfg lint, every `kernel=` and `modules=` file present, each payload
+/// against the bank's own manifest (imgdb.tgz: SHA-256 and SHA-1 of the gunzipped payload),
+/// the files no manifest covers by gzip and tar integrity, and optionally a saved manifest
+/// from `bootbank checksum --manifest`. Each file is read once. An unreadable sector becomes a
+/// finding with its LBA and the file it hurts.
+public enum BankVerifier {
+  /// Files larger than this are not held in memory (imgdb.tgz is read whole).
+  static let maximumImageDatabaseBytes: UInt32 = 64 << 20
+
+  public static func verify(
+    _ source: any ByteSource, layout: DiskLayout, saved: ChecksumManifest? = nil,
+    backend: InflateBackend = .default
+  ) throws -> Verification {
+    let status = try BankStatus.read(from: source, layout: layout)
+    var deviceFindings = layout.allFindings + status.findings.filter { $0.partition == nil }
+    let byPartition = Dictionary(grouping: status.findings.filter { $0.partition != nil }) { $0.partition ?? 0 }
+
+    // A FAT partition holding /boot.cfg without the VMware magic: the loader skips it.
+    for found in status.discovered where found.candidate.uuid == nil {
+      guard let partition = layout.partition(found.candidate.partition) else { continue }
+      let start = Int64(clamping: partition.offsetBytes)
+      let slice = source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes)))
+      if (try? BankDiscovery.readBootConfig(slice)) != nil {
+        deviceFindings.append(
+          .error(
+            "bankMagicMissing",
+            "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
+            offset: start &+ Int64(layout.sectorSize), lba: partition.firstLBA + 1, partition: partition.number))
+      }
+    }
+
+    var banks: [Verification.BankResult] = []
+    for verdict in status.choice.banks {
+      guard verdict.uuid != nil, let config = verdict.config else { continue }
+      guard let partition = layout.partition(verdict.partition) else { continue }
+      let slice = source.slice(
+        Int64(clamping: partition.offsetBytes)..<(Int64(clamping: partition.offsetBytes) &+ Int64(clamping: partition.sizeBytes)))
+      var result = verifyBank(
+        slice, partition: verdict.partition, config: config, saved: saved?.files(ofPartition: verdict.partition),
+        backend: backend)
+      result.findings = (byPartition[verdict.partition] ?? []) + result.findings
+      result.role = verdict.role?.rawValue
+      result.build = verdict.build
+      result.verdict = worst(result.findings)
+      banks.append(result)
+    }
+    if let saved {
+      let here = Set(banks.map(\.partition))
+      for partition in Set(saved.files.map(\.partition)).subtracting(here).sorted() {
+        deviceFindings.append(
+          .error(
+            "savedPartitionMissing",
+            "the saved manifest has files of partition \(partition), which is no longer a bank here", partition: partition))
+      }
+    }
+
+    // The device verdict: what the next boot does, and what a failed boot falls back to.
+    let next = status.choice.next
+    let nextResult = next.flatMap { n in banks.first { $0.partition == n.partition } }
+    let fallback = status.choice.banks.first { $0.role == .altbootbank }
+    let fallbackResult = fallback.flatMap { f in banks.first { $0.partition == f.partition } }
+    var verdict = worst(deviceFindings)
+    var parts: [String] = []
+    if let next {
+      let state = nextResult?.verdict ?? .broken
+      parts.append("next boot: partition \(next.partition), build \(next.build ?? "?"): \(state.rawValue)")
+      if state == .broken { verdict = .broken }
+    } else {
+      parts.append("next boot: none: the loader stops with \"No hypervisor found.\"")
+      verdict = .broken
+    }
+    if let fallback {
+      if fallback.bootable {
+        let state = fallbackResult?.verdict ?? .broken
+        parts.append("fallback partition \(fallback.partition), build \(fallback.build ?? "?"): \(state.rawValue)")
+        if state != .ok { verdict = max(verdict, .degraded) }
+      } else {
+        let state = fallback.bootstateAfter.map { "\(BankState.name($0)), bootstate=\($0)" } ?? "not bootable"
+        parts.append("fallback bank \(fallback.partition): \(state): a failed boot now has no way back")
+        verdict = max(verdict, .degraded)
+      }
+    } else if next != nil {
+      parts.append("no fallback bank: a failed boot now has no way back")
+      verdict = max(verdict, .degraded)
+    }
+    for bank in banks where bank.verdict != .ok { verdict = max(verdict, .degraded) }
+    return Verification(verdict: verdict, summary: parts.joined(separator: "; "), banks: banks, findings: deviceFindings)
+  }
+
+  static func worst(_ findings: [Finding]) -> Verification.Verdict {
+    if findings.contains(where: { $0.severity == .error }) { return .broken }
+    return findings.isEmpty ? .ok : .degraded
+  }
+
+  /// Checks one bank's volume and files.
+  static func verifyBank(
+    _ slice: SourceSlice, partition: Int, config: BootConfig, saved: [String: ChecksumManifest.File]?,
+    backend: InflateBackend
+  ) -> Verification.BankResult {
+    var result = Verification.BankResult(
+      partition: partition, role: nil, build: nil, verdict: .ok, findings: [], files: [])
+    func add(_ finding: Finding) { result.findings.append(finding.inPartition(partition)) }
+
+    let volume: FATVolume
+    do {
+      volume = try FATVolume(source: slice)
+    } catch {
+      add(.error("bankFATUnreadable", "the bank's FAT volume cannot be read: \(error)"))
+      return result
+    }
+    do {
+      for finding in try volume.check().findings { add(finding) }
+    } catch {
+      add(.error("bankFATCheckFailed", "the FAT check stopped: \(error)"))
+    }
+
+    // The bank's own manifest.
+    var manifest: PayloadManifest?
+    do {
+      if let entry = try volume.lookup("/imgdb.tgz"), !entry.isDirectory {
+        if entry.size > maximumImageDatabaseBytes {
+          add(.error("imgdbTooLarge", "imgdb.tgz is \(entry.size) bytes; not read", path: "/imgdb.tgz"))
+        } else {
+          let database = try ImageDatabase(imgdb: volume.contents(of: entry), backend: backend)
+          let built = PayloadManifest(database: database)
+          for finding in database.findings + built.findings { add(finding) }
+          if built.entries.isEmpty {
+            add(.error("imgdbNoProfile", "imgdb.tgz holds no image profile mapping payloads to files", path: "/imgdb.tgz"))
+          } else {
+            manifest = built
+          }
+        }
+      } else {
+        add(.error("imgdbMissing", "the bank has no imgdb.tgz: its payloads cannot be checked against its own manifest"))
+      }
+    } catch let error as ReadError {
+      add(unreadable(error, path: "/imgdb.tgz"))
+    } catch {
+      add(.error("imgdbUnreadable", "imgdb.tgz cannot be read: \(error)", path: "/imgdb.tgz"))
+    }
+
+    // Which files boot.cfg names, and which the bank holds.
+    var named: [String] = []
+    if let kernel = config.kernelItem { named.append(kernel.path) }
+    named += config.modules.map(\.path)
+    if config.kernelItem == nil { add(.error("bootConfigNoKernel", "boot.cfg names no kernel=", path: "/boot.cfg")) }
+    let root: [FATEntry]
+    do {
+      root = try volume.list(path: "/")
+    } catch {
+      add(.error("bankRootUnreadable", "the root directory cannot be read: \(error)", path: "/"))
+      return result
+    }
+    let files = root.filter { !$0.isDirectory && !$0.attributes.contains(.volumeLabel) }
+    let byName = Dictionary(files.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+    for path in named {
+      let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
+      if byName[name.lowercased()] == nil {
+        do {
+          if try volume.lookup("/" + name) == nil {
+            add(.error("moduleMissing", "boot.cfg names \(path), which the bank does not hold", path: "/" + name))
+          }
+        } catch {
+          add(.error("moduleMissing", "boot.cfg names \(path), which cannot be looked up: \(error)", path: "/" + name))
+        }
+      }
+    }
+    if let manifest {
+      let coverage = manifest.coverage(of: files.map(\.name))
+      for entry in coverage.missing {
+        add(
+          .error(
+            "payloadFileMissing",
+            "the image profile maps payload \(entry.payloadName) of \(entry.vibID) to \(entry.fileName), which the bank does not hold",
+            path: "/" + entry.fileName))
+      }
+    }
+    let namedSet = Set(named.map { ($0.hasPrefix("/") ? String($0.dropFirst()) : $0).lowercased() })
+
+    // One pass over each file: manifest digests, gzip/tar integrity, saved digests.
+    for file in files.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+      let key = file.name.lowercased()
+      let entry = manifest?.entry(forFile: file.name)
+      let savedFile = saved?[file.path.lowercased()]
+      let check = FileVerifier(
+        path: file.path, entry: entry, integrity: entry == nil && (namedSet.contains(key) || key.hasSuffix(".gz") || key.hasSuffix(".tgz")),
+        saved: savedFile, backend: backend)
+      var before = result.findings.count
+      do {
+        try volume.forEachRun(of: file) { check.feed($0) }
+        for finding in check.finish() { add(locate(finding, in: file, volume: volume)) }
+      } catch let error as ReadError {
+        add(unreadable(error, path: file.path))
+      } catch {
+        add(.error("fileUnreadable", "\(file.path) cannot be read: \(error)", path: file.path))
+      }
+      if key == "boot.cfg" { before = result.findings.count }  // lint findings came earlier
+      result.files.append(
+        Verification.FileResult(
+          path: file.path, size: Int64(file.size), check: check.kind,
+          ok: !result.findings[before...].contains { $0.path == file.path && $0.severity == .error }))
+    }
+    if let saved {
+      let present = Set(files.map { $0.path.lowercased() })
+      for (key, file) in saved.sorted(by: { $0.key < $1.key }) where !present.contains(key) && !file.path.dropFirst().contains("/") {
+        add(.error("savedFileMissing", "\(file.path) was in the saved manifest and is gone", path: file.path))
+      }
+    }
+    return result
+  }
+
+  /// A finding whose offset is a byte of the file (a gzip error, say), with that offset turned
+  /// into the absolute device offset and LBA through the file's cluster chain.
+  static func locate(_ finding: Finding, in file: FATEntry, volume: FATVolume) -> Finding {
+    guard let offset = finding.offset, offset >= 0 else { return finding }
+    var copy = finding
+    let clusterSize = Int64(volume.bootSector.bytesPerCluster)
+    let chain = volume.clusterChain(of: file).clusters
+    let index = Int(offset / clusterSize)
+    guard clusterSize > 0, index < chain.count else {
+      copy.offset = nil
+      return copy
+    }
+    let absolute = volume.absoluteOffset(ofCluster: chain[index]) + offset % clusterSize
+    copy.offset = absolute
+    copy.lba = UInt64(absolute) / UInt64(max(1, volume.source.sectorSize))
+    copy.message += " (device byte \(absolute), LBA \(copy.lba ?? 0))"
+    return copy
+  }
+
+  /// An unreadable sector, mapped to the file it hurts.
+  static func unreadable(_ error: ReadError, path: String) -> Finding {
+    .error(
+      "unreadableSector",
+      "\(path): unreadable at LBA \(error.firstLBA)\(error.lastLBA > error.firstLBA ? "-\(error.lastLBA)" : ""): \(error)",
+      offset: error.offset, lba: error.firstLBA, path: path)
+  }
+}
+
+/// Checks one file from its bytes, pushed in order: against the manifest entry, by gzip (and
+/// tar) integrity, and against a saved digest.
+final class FileVerifier {
+  let path: String
+  let kind: String
+  private let manifestCheck: PayloadManifest.FileCheck?
+  private let gzip: GzipDecoder?
+  private var tar: TarReader?
+  private var listing = TarListing()
+  private var tarError: (any Error)?
+  private var gzipError: (any Error)?
+  private let saved: ChecksumManifest.File?
+  private var savedHash: SHA256Hasher?
+  private var sawGzipMagic: Bool?
+
+  init(path: String, entry: PayloadManifest.Entry?, integrity: Bool, saved: ChecksumManifest.File?, backend: InflateBackend) {
+    self.path = path
+    self.saved = saved
+    manifestCheck = entry.map { PayloadManifest.FileCheck(entry: $0, backend: backend) }
+    let name = path.lowercased()
+    if integrity {
+      gzip = GzipDecoder(backend: backend)
+      if name.hasSuffix(".tgz") || name.hasSuffix(".t00") { tar = TarReader() }
+    } else {
+      gzip = nil
+    }
+    kind = entry != nil ? "manifest" : integrity ? "integrity" : "present"
+    if saved?.sha256 != nil { savedHash = SHA256Hasher() }
+  }
+
+  func feed(_ bytes: Span<UInt8>) {
+    manifestCheck?.feed(bytes)
+    savedHash?.update(bytes)
+    guard let gzip, gzipError == nil else { return }
+    if sawGzipMagic == nil, bytes.count >= 2 { sawGzipMagic = bytes[0] == 0x1F && bytes[1] == 0x8B }
+    if sawGzipMagic == false { return }
+    do {
+      try gzip.feed(bytes) { chunk in
+        guard self.tar != nil, self.tarError == nil else { return }
+        do { try self.tar?.feed(chunk, to: &self.listing) } catch { self.tarError = error }
+      }
+    } catch {
+      gzipError = error
+    }
+  }
+
+  func finish() -> [Finding] {
+    var findings = manifestCheck?.finish().findings.map { f -> Finding in
+      var copy = f
+      copy.path = path
+      return copy
+    } ?? []
+    if let gzip {
+      if sawGzipMagic == false {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".gz") || lower.hasSuffix(".tgz") {
+          findings.append(.error("gzipInvalid", "\(path): not a gzip stream (no 1f 8b magic at byte 0)", offset: 0, path: path))
+          // (offset 0 of the file: mapped to the device below)
+        } else {
+          findings.append(.warning("moduleNotGzip", "\(path) is not a gzip stream", path: path))
+        }
+      } else {
+        if gzipError == nil { do { _ = try gzip.finish() } catch { gzipError = error } }
+        if let gzipError {
+          findings.append(.error("gzipInvalid", "\(path): \(gzipError)", path: path))
+        } else if tar != nil {
+          if tarError == nil { do { _ = try tar?.finish() } catch { tarError = error } }
+          if let tarError { findings.append(.error("tarInvalid", "\(path): \(tarError)", path: path)) }
+        }
+      }
+    }
+    if let saved, let savedHash, let want = saved.sha256 {
+      let got = savedHash.finalize().map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
+      if got != want {
+        findings.append(
+          .error(
+            "savedDigestMismatch",
+            "\(path): SHA-256 is \(got), the saved manifest says \(want) (changed since it was saved: bit rot or an update)",
+            path: path))
+      }
+    }
+    return findings
+  }
+}

@@ -1,0 +1,47 @@
+/// The width of a FAT entry: 12, 16 or 28 (stored in 32) bits.
+///
+/// Decided from the boot sector's layout the way Linux, blkid and fsck.fat decide it
+/// (`BootSector.type`): `FATSz16 == 0` means FAT32; otherwise fewer than 4085 clusters
+/// means FAT12 and more means FAT16. Microsoft's cluster-count rule alone would call
+/// ESXi's 1 GiB banks (65526 clusters, `FATSz16 != 0`) FAT32; they are FAT16.
+public enum FATType: String, Hashable, Sendable, Codable, CustomStringConvertible {
+  case fat12 = "FAT12"
+  case fat16 = "FAT16"
+  case fat32 = "FAT32"
+
+  public var description: String { rawValue }
+
+  /// Bits per FAT entry as stored (FAT32 entries take 32 bits, of which 28 count).
+  public var entryBits: Int {
+    switch self {
+    case .fat12: 12
+    case .fat16: 16
+    case .fat32: 32
+    }
+  }
+
+  /// The mask of the bits that hold the cluster number.
+  public var entryMask: UInt32 {
+    switch self {
+    case .fat12: 0xFFF
+    case .fat16: 0xFFFF
+    case .fat32: 0x0FFF_FFFF
+    }
+  }
+
+  /// The value that marks a bad cluster (0xFF7, 0xFFF7, 0x0FFFFFF7).
+  public var badClusterMark: UInt32 { entryMask & ~0x8 }
+
+  /// The smallest end-of-chain value (0xFF8, 0xFFF8, 0x0FFFFFF8).
+  public var endOfChainMinimum: UInt32 { entryMask & ~0x7 }
+
+  /// The largest cluster count this type can address.
+  public var maximumClusterCount: UInt32 {
+    switch self {
+    case .fat12: 4084
+    // Clusters 2...0xFFF7: ESXi's 1 GiB banks hold 65526 clusters (ESXI.md §2), as Linux accepts.
+    case .fat16: 65_526
+    case .fat32: 0x0FFF_FFF5
+    }
+  }
+}

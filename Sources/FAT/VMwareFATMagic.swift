@@ -1,0 +1,50 @@
+import DiskFormat
+
+/// The VMware marker of a bootbank (and the ESP): the 16 ASCII bytes `VMWARE FAT16    `
+/// followed by a 16-byte UUID, at the start of the volume's second sector (ESXI.md §2).
+public struct VMwareFATMagic: Hashable, Sendable {
+  public static let signature: [UInt8] = Array("VMWARE FAT16    ".utf8)
+
+  /// The 16 UUID bytes as stored.
+  public var uuid: [UInt8]
+  /// Absolute byte offset of the signature in the image.
+  public var offset: Int64
+
+  /// Decodes the 32 bytes at the start of `bytes`; `nil` when the signature is not there.
+  public init?(parsing bytes: Span<UInt8>, at offset: Int64) {
+    guard bytes.count >= 32, bytes.bytes(0..<16) == Self.signature, let uuid = bytes.bytes(16..<32) else {
+      return nil
+    }
+    self.uuid = uuid
+    self.offset = offset
+  }
+
+  /// The kernel's rendering (`bootUUID=`): each byte as two lower-case hex digits.
+  public var kernelForm: String { hexString(uuid) }
+
+  /// The `/vmfs/volumes` rendering: the bytes unpacked little-endian as `<IIH6s>` and printed
+  /// `%08x-%08x-%04x-<12 hex digits>`.
+  public var volumeForm: String {
+    let a = uuid.littleEndian(UInt32.self, at: 0) ?? 0
+    let b = uuid.littleEndian(UInt32.self, at: 4) ?? 0
+    let c = uuid.littleEndian(UInt16.self, at: 8) ?? 0
+    let hc = String(c, radix: 16)
+    return hex32(a) + "-" + hex32(b) + "-" + String(repeating: "0", count: 4 - hc.count) + hc + "-"
+      + hexString(Array(uuid[10..<16]))
+  }
+
+  /// Reads the marker of the volume that fills `source`: at byte `sectorSize`, and on 4Kn
+  /// media also at byte 512, where the 6.7 installer wrote it. The first found is returned.
+  ///
+  /// - Throws: `ReadError` when the source cannot be read.
+  public static func read(from source: any ByteSource) throws -> VMwareFATMagic? {
+    let base = source.absoluteBaseOffset
+    var places: [Int64] = [Int64(source.sectorSize)]
+    if source.sectorSize != 512 { places.append(512) }
+    for place in places where place + 32 <= source.byteCount {
+      let bytes = try source.read(at: place, count: 32)
+      if let magic = VMwareFATMagic(parsing: bytes.span, at: base + place) { return magic }
+    }
+    return nil
+  }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `bootbank verify` through the built binary on every damage the image generator makes.
+@Suite("bootbank verify")
+struct VerifyCommandTests {
+  struct Expectation: Sendable, CustomTestStringConvertible {
+    var image: String
+    var verdict: String
+    var partition: Int?
+    var kind: String
+    var path: String?
+    var offset: Int?
+    var testDescription: String { "\(image): \(kind)" }
+  }
+
+  /// Each damaged image, the verdict, and the finding that must name the damage and its place
+  /// (the places come from images/manifest-of-scenarios.json).
+  static let damaged: [Expectation] = [
+    Expectation(image: "esxi7-digest-mismatch.img", verdict: "broken", partition: 6, kind: "payloadDigestMismatch", path: "/s.v00"),
+    Expectation(image: "esxi7-digest-mismatch.img", verdict: "broken", partition: 6, kind: "payloadSHA1Mismatch", path: "/s.v00"),
+    // The gzip stream of k.b00 ends early: the finding points at the device byte where it ends
+    // (file byte 25592, through the cluster chain).
+    Expectation(image: "esxi7-truncated-gzip.img", verdict: "broken", partition: 6, kind: "payloadGzipInvalid", path: "/k.b00", offset: 103_945_208),
+    Expectation(image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "moduleMissing", path: "/sb.v00"),
+    Expectation(image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "payloadFileMissing", path: "/sb.v00"),
+    // The generator's loop: the last cluster of s.v00 (36) links back to cluster 20; fsck.fat
+    // says "Circular cluster chain". The finding points at cluster 36's FAT entry.
+    Expectation(image: "esxi7-fat-loop.img", verdict: "broken", partition: 6, kind: "circularChain", path: "/s.v00", offset: 103_813_192),
+    Expectation(image: "esxi7-fat-crosslink.img", verdict: "broken", partition: 6, kind: "sharedClusters", path: "/sb.v00"),
+    Expectation(image: "esxi7-fat-mismatch.img", verdict: "broken", partition: 6, kind: "fatCopiesDiffer", offset: 103_845_964),
+    Expectation(image: "esxi7-bad-primary-gpt.img", verdict: "broken", kind: "badHeaderCRC32", offset: 528),
+    Expectation(image: "esxi7-missing-magic.img", verdict: "broken", partition: 6, kind: "bankMagicMissing", offset: 103_809_536),
+    Expectation(image: "esxi7-bad-primary-gpt.img", verdict: "broken", kind: "primaryGPTBadBackupGood"),
+    Expectation(image: "esxi7-bad-backup-gpt.img", verdict: "degraded", kind: "badHeaderCRC32", offset: 181_403_152),
+  ]
+
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)), arguments: damaged)
+  func damageIsFoundWhereItIs(_ want: Expectation) throws {
+    let (status, json) = try BootbankBinary.json(["verify", Scenarios.path(want.image)])
+    #expect(status == 1)
+    #expect(json["verdict"] as? String == want.verdict)
+    var findings = json["findings"] as? [[String: Any]] ?? []
+    for bank in json["banks"] as? [[String: Any]] ?? [] { findings += bank["findings"] as? [[String: Any]] ?? [] }
+    let match = findings.first { $0["kind"] as? String == want.kind }
+    #expect(match != nil, "no \(want.kind) in \(findings.map { $0["kind"] ?? "" })")
+    guard let match else { return }
+    #expect(match["partition"] as? Int == want.partition)
+    if let path = want.path { #expect(match["path"] as? String == path) }
+    if let offset = want.offset { #expect(match["offset"] as? Int == offset) }
+    #expect(["error", "warning"].contains(match["severity"] as? String))
+  }
+
+  @Test(
+    .enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)),
+    arguments: ["esxi7.img", "esxi6.img", "esxi-mbr.img", "esxi7-4kn.img", "esxi7-upgrade-pending.img"])
+  func soundDevicesVerifyClean(image: String) throws {
+    let result = try BootbankBinary.run(["verify", Scenarios.path(image)])
+    #expect(result.status == 0, "\(result.text)")
+    #expect(result.text.hasPrefix("Device: OK: next boot: partition"))
+    let (_, json) = try BootbankBinary.json(["verify", Scenarios.path(image)])
+    let banks = json["banks"] as? [[String: Any]] ?? []
+    #expect(banks.count == 2)
+    for bank in banks {
+      #expect(bank["verdict"] as? String == "ok")
+      let files = bank["files"] as? [[String: Any]] ?? []
+      // Every payload the profile maps was checked against imgdb.tgz.
+      #expect(files.filter { $0["check"] as? String == "manifest" }.count >= 8)
+      #expect(files.allSatisfy { $0["ok"] as? Bool == true })
+    }
+  }
+
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
+  func aFailedTrialLeavesNoWayBackAndSaysSo() throws {
+    let result = try BootbankBinary.run(["verify", Scenarios.path("esxi7-trial-failed.img")])
+    #expect(result.status == 1)
+    #expect(result.text.contains("fallback bank 5: INVALID, bootstate=3: a failed boot now has no way back"))
+    #expect(result.text.hasPrefix("Device: DEGRADED"))
+  }
+
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
+  func noBankIsBroken() throws {
+    let (status, json) = try BootbankBinary.json(["verify", Scenarios.path("esxi7-both-invalid.img")])
+    #expect(status == 1)
+    #expect(json["verdict"] as? String == "broken")
+    #expect((json["summary"] as? String)?.contains("No hypervisor found.") == true)
+  }
+
+  @Test func aMissingTargetIsStatusTwo() throws {
+    #expect(try BootbankBinary.run(["verify", "/nonexistent.img"]).status == 2)
+  }
+}
+
+/// verify on banks whose files are garbage: findings, never a crash.
+@Suite("bootbank verify on hostile bank content")
+struct VerifyHostileTests {
+  static let enabled = Scenarios.available && hasTool("mcopy")
+
+  /// A copy of esxi7.img with `file` in bank 6 replaced by `bytes`.
+  func replacing(_ file: String, with bytes: Data, in dir: ScratchDirectory) throws -> String {
+    let image = dir.path("hostile.img")
+    try #require(try run("cp", ["--sparse=always", Scenarios.path("esxi7.img"), image]).status == 0)
+    let local = dir.url.appendingPathComponent(file)
+    try bytes.write(to: local)
+    try #require(try run("mcopy", ["-o", "-i", "\(image)@@\(202752 * 512)", local.path, "::/\(file)"]).status == 0)
+    return image
+  }
+
+  @Test(.enabled(if: enabled, "needs images/ and mtools"), arguments: [
+    ("imgdb.tgz", "imgdbUnreadable"), ("state.tgz", "gzipInvalid"), ("k.b00", "payloadGzipInvalid"),
+  ])
+  func garbageIsAFindingNamingTheFile(file: String, kind: String) throws {
+    let dir = try ScratchDirectory("verify-hostile")
+    var generator = SystemRandomNumberGenerator()
+    let garbage = Data((0..<5000).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    let image = try replacing(file, with: garbage, in: dir)
+    let (status, json) = try BootbankBinary.json(["verify", image])
+    #expect(status == 1)
+    let bank = (json["banks"] as? [[String: Any]])?.first { $0["partition"] as? Int == 6 }
+    #expect(bank?["verdict"] as? String == "broken")
+    let findings = bank?["findings"] as? [[String: Any]] ?? []
+    #expect(findings.contains { $0["kind"] as? String == kind && ($0["path"] as? String)?.hasSuffix(file) == true }, "\(findings.map { $0["kind"] ?? "" })")
+  }
+
+  @Test(.enabled(if: enabled, "needs images/ and mtools"))
+  func aGzipBombIsStoppedNotInflated() throws {
+    // 1 GiB of zeros gzipped is 1 MiB; as state.tgz (a valid gzip of an empty tar: zero blocks)
+    // it must be streamed in bounded memory, never held whole.
+    let dir = try ScratchDirectory("verify-bomb")
+    let bomb = try run("sh", ["-c", "head -c 1073741824 /dev/zero | gzip -1"]).stdout
+    let image = try replacing("state.tgz", with: bomb, in: dir)
+    let result = try run("/usr/bin/time", ["-f", "%M", try #require(BootbankBinary.url).path, "verify", image])
+    #expect([0, 1].contains(result.status))
+    let peakKiB = Int(result.stderr.split(separator: "\n").last ?? "") ?? .max
+    #expect(peakKiB < 200 * 1024, "peak RSS \(peakKiB) KiB")
+  }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// The result of running an external program.
+public struct ProcessResult: Sendable {
+  public var status: Int32
+  public var stdout: Data
+  public var stderr: String
+  public var text: String { String(decoding: stdout, as: UTF8.self) }
+}
+
+/// Runs `program` (looked up on PATH) with `arguments`, collecting its output.
+@discardableResult
+public func run(
+  _ program: String, _ arguments: [String], stdin: Data? = nil, environment overrides: [String: String] = [:]
+) throws -> ProcessResult {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = [program] + arguments
+  var environment = ProcessInfo.processInfo.environment
+  environment["LC_ALL"] = "C.UTF-8"
+  environment["MTOOLS_SKIP_CHECK"] = "1"
+  environment["TZ"] = "UTC"
+  environment.merge(overrides) { _, new in new }
+  process.environment = environment
+  let out = Pipe()
+  let err = Pipe()
+  process.standardOutput = out
+  process.standardError = err
+  let input = Pipe()
+  process.standardInput = input
+  try process.run()
+  if let stdin { input.fileHandleForWriting.write(stdin) }
+  try? input.fileHandleForWriting.close()
+  // Read both pipes concurrently so a full stderr cannot block the child.
+  let errBox = DataBox()
+  let group = DispatchGroup()
+  group.enter()
+  let errHandle = err.fileHandleForReading
+  DispatchQueue.global().async {
+    errBox.data = errHandle.readDataToEndOfFile()
+    group.leave()
+  }
+  let outData = out.fileHandleForReading.readDataToEndOfFile()
+  group.wait()
+  let errData = errBox.data
+  process.waitUntilExit()
+  return ProcessResult(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// True when `program` is on PATH.
+public func hasTool(_ program: String) -> Bool {
+  (try? run("sh", ["-c", "command -v \(program)"]).status) == 0
+}
+
+/// True when running as root with loop devices available.
+public let loopDevicesAvailable: Bool = {
+  guard getuid() == 0 else { return false }
+  return FileManager.default.fileExists(atPath: "/dev/loop-control")
+}()
+
+/// Attaches `image` to a read-only loop device (optionally with 4096-byte sectors), runs `body`
+/// with the device path, and detaches it.
+public func withLoopDevice<R>(_ image: URL, sectorSize: Int = 512, readOnly: Bool = true, _ body: (String) throws -> R) throws -> R {
+  var arguments = ["--find", "--show"]
+  if readOnly { arguments.append("--read-only") }
+  if sectorSize != 512 { arguments += ["--sector-size", String(sectorSize)] }
+  arguments.append(image.path)
+  let result = try run("losetup", arguments)
+  guard result.status == 0 else {
+    throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "losetup failed: \(result.stderr)"])
+  }
+  let device = result.text.trimmingCharacters(in: .whitespacesAndNewlines)
+  defer { _ = try? run("losetup", ["--detach", device]) }
+  return try body(device)
+}
+
+/// Holds bytes a background reader fills in before the group it leaves is waited on.
+private final class DataBox: @unchecked Sendable {
+  var data = Data()
+}
