@@ -22,7 +22,7 @@ import Synchronization
 /// Use from one thread. `finalize()` (or `drain()`) waits for queued work.
 public final class PipelinedDigester {
   public let algorithms: Set<Algorithm>
-  /// Whether SHA work runs on worker queues.
+  /// Whether the algorithms run on worker queues (one each) rather than on the caller's thread.
   public let isPipelined: Bool
   /// Bytes per chunk handed to the workers.
   public let chunkSize: Int
