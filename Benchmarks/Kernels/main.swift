@@ -55,21 +55,31 @@ extension String {
 
 /// Runs `body` (which processes `bytesPerCall` bytes) repeatedly for about `seconds` of
 /// `clock` time; returns bytes per second of the best of three timed rounds.
-func measure(bytesPerCall: Int, seconds: Double, clock: () -> Double, _ body: () -> Void) -> Double {
+func measure(bytesPerCall: Int, seconds: Double, clock: () -> Double, _ body: () -> Void) -> (rate: Double, cpuRate: Double) {
   body()  // warm up
-  var best = 0.0
+  var best = (rate: 0.0, cpuRate: 0.0)
   for _ in 0..<3 {
     var calls = 0
     let start = clock()
+    let cpuStart = processCPUTime()
     var elapsed = 0.0
     repeat {
       body()
       calls += 1
       elapsed = clock() - start
     } while elapsed < seconds / 3
-    best = max(best, Double(calls * bytesPerCall) / elapsed)
+    let bytes = Double(calls * bytesPerCall)
+    if bytes / elapsed > best.rate { best = (bytes / elapsed, bytes / (processCPUTime() - cpuStart)) }
   }
   return best
+}
+
+/// User + system CPU time of the whole process (all threads).
+func processCPUTime() -> Double {
+  var usage = rusage()
+  getrusage(__rusage_who_t(0), &usage)  // RUSAGE_SELF
+  return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+    + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 func kernels(_ args: [String]) {
@@ -83,7 +93,8 @@ func kernels(_ args: [String]) {
   let small = Array(big[0..<(1 << 20)])
   print("# kernels in memory: 1 MiB buffer (cache-hot, as `openssl speed -bytes 1048576`) and \(mib) MiB buffer")
   print("# single-thread rows divide by the thread's CPU time (as `openssl speed` does by default),")
-  print("# pipelined rows by wall-clock time (they use two threads; other load on the machine lowers them)")
+  print("# pipelined rows by wall-clock time (they use two threads; other load on the machine lowers them),")
+  print("# then bytes per CPU-second of all threads (the pipeline's overhead, independent of load)")
   print("kernel                               1MiB GB/s   \(mib)MiB GB/s")
   let only = option("--only", in: args)
   func row(_ name: String, wall: Bool = false, _ run: ([UInt8]) -> Void) {
@@ -91,8 +102,12 @@ func kernels(_ args: [String]) {
     let clock = wall ? now : threadCPUTime
     let a = measure(bytesPerCall: small.count, seconds: seconds, clock: clock) { run(small) }
     let b = measure(bytesPerCall: big.count, seconds: seconds, clock: clock) { run(big) }
-    print(name.rightSpaced(36) + " " + formatRate(a, 1).leftSpaced(9)
-      + "   " + formatRate(b, 1).leftSpaced(9))
+    var line = name.rightSpaced(36) + " " + formatRate(a.rate, 1).leftSpaced(9)
+      + "   " + formatRate(b.rate, 1).leftSpaced(9)
+    if wall {
+      line += "   (per CPU-second: " + formatRate(a.cpuRate, 1) + ", " + formatRate(b.cpuRate, 1) + ")"
+    }
+    print(line)
   }
   row("crc32 isa-l (crc32_gzip_refl)") { bytes in _ = CRC32.checksum(bytes, backend: .isal) }
   row("crc32 zlib") { bytes in _ = CRC32.checksum(bytes, backend: .zlib) }
@@ -172,8 +187,13 @@ func digestMapped(
   guard fstat(fd, &st) == 0 else { throw FileError(description: "fstat \(path): \(errnoText())") }
   let size = Int(st.st_size)
   let zeros = Zeros(count: 1 << 20)
+  // Chunk size and queue depth of the pipeline: BENCH_CHUNK_KIB, BENCH_DEPTH (for tuning).
+  let chunk = (Int(getenv("BENCH_CHUNK_KIB").map { String(cString: $0) } ?? "") ?? 1024) << 10
+  let depth = Int(getenv("BENCH_DEPTH").map { String(cString: $0) } ?? "") ?? 8
   return try withExtendedLifetime(zeros) {
-    try Digester.digest(algorithms, threading: threading) { digester in
+    let digester = PipelinedDigester(algorithms, threading: threading, chunkSize: chunk, depth: depth)
+    defer { digester.drain() }
+    do {
       var offset = 0
       while offset < size {
         let (isHole, end) = segment(fd: fd, at: offset, size: size, skipHoles: skipHoles)
@@ -200,6 +220,7 @@ func digestMapped(
         }
       }
     }
+    return digester.finalize()
   }
 }
 
@@ -259,17 +280,18 @@ func file(_ args: [String]) {
     default: .automatic
     }
   let windowMiB = Int(option("--window", in: args) ?? "") ?? (reader == "mmap" ? 8 : 2)
+  let windowBytes = Int(option("--window-kib", in: args) ?? "").map { $0 << 10 } ?? windowMiB << 20
   let start = now()
   let digests: Digests
   do {
     switch reader {
     case "mmap":
       digests = try digestMapped(
-        path: path, algorithms: algorithms, threading: threading, window: windowMiB << 20,
+        path: path, algorithms: algorithms, threading: threading, window: windowBytes,
         populate: args.contains("--populate"), skipHoles: !args.contains("--no-holes"))
     case "pread":
       digests = try digestPread(
-        path: path, algorithms: algorithms, threading: threading, buffer: windowMiB << 20,
+        path: path, algorithms: algorithms, threading: threading, buffer: windowBytes,
         skipHoles: !args.contains("--no-holes"))
     default:
       fail("--reader: expected mmap or pread")

@@ -4,6 +4,8 @@ import Dispatch
 ///
 /// `acquire()` blocks until the oldest buffer has been released. Releases must come in the
 /// order the buffers were acquired, which `PipelinedDigester` guarantees for owned windows.
+/// Every acquired buffer must be released or given back before the ring is dropped
+/// (libdispatch traps on a semaphore deallocated below its initial value).
 final class BufferRing: @unchecked Sendable {
   let bufferSize: Int
   private let buffers: [UnsafeMutableRawBufferPointer]

@@ -49,7 +49,13 @@ extension Digester {
     do {
       while true {
         let buffer = ring.acquire()
-        let n = try fill(buffer)
+        let n: Int
+        do {
+          n = try fill(buffer)
+        } catch {
+          ring.giveBack()
+          throw error
+        }
         guard n > 0 else {
           ring.giveBack()
           break

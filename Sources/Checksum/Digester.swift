@@ -4,7 +4,7 @@
 /// is split. Large windows are fed to the algorithms in cache-sized pieces, so each piece
 /// is read from memory once and hashed from cache by the others.
 ///
-/// For the two-thread pipeline (SHA on a worker, CRC and reading on the caller) use
+/// For the pipeline (each algorithm on a worker queue, reading on the caller) use
 /// `PipelinedDigester` or `Digester.digest(_:threading:reading:)`.
 public struct Digester: Sendable {
   /// Bytes per piece handed to each algorithm in turn (fits in L2 with room to spare).

@@ -1,14 +1,15 @@
 import Dispatch
 import Synchronization
 
-/// One pass over a stream of windows, with SHA-256 and SHA-1 on worker queues while the
-/// caller reads and computes the CRC-32.
+/// One pass over a stream of windows, with each algorithm on its own worker queue while the
+/// caller reads.
 ///
-/// The caller hands over windows in stream order. Each window is cut into chunks; for each
-/// chunk the caller's thread computes the CRC (touching, and so faulting in, its pages) and
-/// then queues the chunk to one serial worker per SHA algorithm. At most `depth` chunks are
-/// queued at once, so a slow SHA throttles the reader instead of growing memory. With two
-/// cores, CRC-32 + SHA-256 thus costs about what SHA-256 alone costs.
+/// The caller hands over windows in stream order. Each window is cut into chunks, and each
+/// chunk is queued to one serial worker per algorithm (CRC-32, SHA-256, SHA-1). At most `depth`
+/// chunks are queued at once, so a slow SHA throttles the reader instead of growing memory.
+/// The caller's thread only reads (`pread`'s copy, or `mmap` with `MAP_POPULATE`'s page-table
+/// work), so on two cores reading overlaps hashing: CRC-32 + SHA-256 costs about what SHA-256
+/// alone costs, and CRC-32 alone about what reading alone costs.
 ///
 /// Windows come in two kinds:
 /// - *scoped* (`consume(_:)`): valid only during the call, as `ByteSource.withBytes(in:)`
@@ -21,13 +22,12 @@ import Synchronization
 /// Use from one thread. `finalize()` (or `drain()`) waits for queued work.
 public final class PipelinedDigester {
   public let algorithms: Set<Algorithm>
-  /// Whether SHA work runs on worker queues.
+  /// Whether the algorithms run on worker queues (one each) rather than on the caller's thread.
   public let isPipelined: Bool
   /// Bytes per chunk handed to the workers.
   public let chunkSize: Int
 
   private var inline: Digester
-  private var crc: CRC32?
   private let lanes: [Lane]
   private let slots: DispatchSemaphore
   private let group = DispatchGroup()
@@ -35,7 +35,7 @@ public final class PipelinedDigester {
 
   /// - Parameters:
   ///   - algorithms: what to compute.
-  ///   - threading: `.automatic` pipelines on two or more cores when a SHA is asked for.
+  ///   - threading: `.automatic` pipelines on two or more cores.
   ///   - chunkSize: bytes per unit of work queued to a worker (clamped to 64 KiB...64 MiB).
   ///   - depth: how many chunks may be queued at once (at least 2).
   public init(
@@ -51,12 +51,15 @@ public final class PipelinedDigester {
     inline = Digester(isPipelined ? [] : algorithms, crcBackend: crcBackend)
     var lanes: [Lane] = []
     if isPipelined {
-      if algorithms.contains(.crc32) { crc = CRC32(backend: crcBackend) }
-      if algorithms.contains(.sha256) { lanes.append(Lane(.sha256)) }
-      if algorithms.contains(.sha1) { lanes.append(Lane(.sha1)) }
+      for algorithm in algorithms.sorted() { lanes.append(Lane(algorithm, crcBackend: crcBackend)) }
     }
     self.lanes = lanes
     slots = DispatchSemaphore(value: max(depth, 2))
+  }
+
+  deinit {
+    // A digester dropped without finalize() still lets no worker outlive it.
+    group.wait()
   }
 
   /// Digests a scoped window: `window` is read only during this call.
@@ -96,12 +99,12 @@ public final class PipelinedDigester {
   public func finalize() -> Digests {
     guard isPipelined else { return inline.finalize() }
     group.wait()
-    var digests = Digests(byteCount: count, crc32: crc?.finalize())
+    var digests = Digests(byteCount: count)
     for lane in lanes {
       switch lane.algorithm {
+      case .crc32: digests.crc32 = lane.crc?.finalize()
       case .sha256: digests.sha256 = lane.sha256?.finalize()
       case .sha1: digests.sha1 = lane.sha1?.finalize()
-      case .crc32: break
       }
     }
     return digests
@@ -118,7 +121,6 @@ public final class PipelinedDigester {
       let end = start + min(chunkSize, window.count - start)
       let chunk = Chunk(bytes: UnsafeRawBufferPointer(rebasing: window[start..<end]))
       slots.wait()
-      crc?.update(chunk.bytes)
       let ticket = Ticket(workers: lanes.count, release: end == window.count ? release : nil, slots: slots)
       if lanes.isEmpty { ticket.finished() }
       for lane in lanes {
@@ -139,25 +141,27 @@ private struct Chunk: @unchecked Sendable {
   let bytes: UnsafeRawBufferPointer
 }
 
-/// One SHA algorithm on its own serial queue. Its hasher is touched only on `queue`, and read
-/// by `finalize()` after the dispatch group has been waited on.
+/// One algorithm on its own serial queue. Its state is touched only on `queue`, and read by
+/// `finalize()` after the dispatch group has been waited on.
 private final class Lane: @unchecked Sendable {
   let algorithm: Algorithm
   let queue: DispatchQueue
+  var crc: CRC32?
   var sha256: SHA256Hasher?
   var sha1: SHA1Hasher?
 
-  init(_ algorithm: Algorithm) {
+  init(_ algorithm: Algorithm, crcBackend: CRC32.Backend) {
     self.algorithm = algorithm
     queue = DispatchQueue(label: "bootbank.checksum.\(algorithm.rawValue)")
     switch algorithm {
     case .sha256: sha256 = SHA256Hasher()
     case .sha1: sha1 = SHA1Hasher()
-    case .crc32: break
+    case .crc32: crc = CRC32(backend: crcBackend)
     }
   }
 
   func update(_ bytes: UnsafeRawBufferPointer) {
+    crc?.update(bytes)
     sha256?.update(bytes)
     sha1?.update(bytes)
   }

@@ -4,12 +4,11 @@
 
 /// Where the SHA work of one stream runs.
 public enum Threading: Sendable, Hashable {
-  /// Pipelined when a SHA is asked for and the machine has two or more online processors;
-  /// inline otherwise.
+  /// Pipelined when the machine has two or more online processors; inline otherwise.
   case automatic
   /// Everything on the calling thread (the right choice when many streams run in parallel).
   case inline
-  /// SHA-256 and SHA-1 each on a worker queue; CRC-32 and reading on the calling thread.
+  /// Each algorithm on a worker queue; reading on the calling thread.
   case pipelined
 
   /// Number of online processors (at least 1).
@@ -21,7 +20,7 @@ public enum Threading: Sendable, Hashable {
     switch self {
     case .inline: false
     case .pipelined: true
-    case .automatic: Threading.processorCount >= 2 && !algorithms.isDisjoint(with: [.sha256, .sha1])
+    case .automatic: Threading.processorCount >= 2 && !algorithms.isEmpty
     }
   }
 }

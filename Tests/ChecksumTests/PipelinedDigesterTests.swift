@@ -57,6 +57,13 @@ struct PipelinedDigesterTests {
     #expect(order.count == (Self.bytes.count + 300_006) / 300_007)
   }
 
+  @Test("the zlib CRC backend gives the same digests, inline and pipelined", arguments: [Threading.inline, .pipelined])
+  func zlibBackend(threading: Threading) {
+    let digester = PipelinedDigester(Self.all, threading: threading, crcBackend: .zlib)
+    Self.bytes.withUnsafeBytes { digester.consume($0) }
+    #expect(digester.finalize() == Self.whole)
+  }
+
   @Test("small chunks and a shallow queue give the same digests")
   func smallChunks() {
     let digester = PipelinedDigester(Self.all, threading: .pipelined, chunkSize: 64 << 10, depth: 2)
@@ -121,7 +128,21 @@ struct PipelinedDigesterTests {
     #expect(digests == Self.whole)
   }
 
-  @Test("many streams in parallel give each its own digest")
+  @Test("an error from fill is rethrown after queued buffers are hashed", arguments: [Threading.inline, .pipelined])
+  func fillError(threading: Threading) {
+    var calls = 0
+    #expect(throws: Stop.self) {
+      try Digester.digest(Self.all, threading: threading, bufferSize: 64 << 10, ringDepth: 2) { free in
+        calls += 1
+        if calls == 4 { throw Stop() }
+        free.initializeMemory(as: UInt8.self, repeating: 7)
+        return free.count
+      }
+    }
+    #expect(calls == 4)
+  }
+
+    @Test("many streams in parallel give each its own digest")
   func concurrent() {
     let inputs = (0..<9).map { pseudoRandomBytes(count: 100_000 * $0 + 1, seed: UInt64($0)) }
     let results = Digester.digestConcurrently(count: inputs.count, maxConcurrency: 3) { index in
