@@ -13,9 +13,9 @@ struct ChecksumCommand: ParsableCommand {
     commandName: "checksum",
     abstract: "Digest a device, a partition, or every file of its FAT partitions; save and re-check manifests.",
     discussion: """
-      One read pass feeds every algorithm asked for; on two or more cores SHA runs on its own
-      thread while the reader computes the CRC-32. Files are read straight from the FAT volume
-      (no extraction) and hashed in parallel up to the core count.
+      One read pass feeds every algorithm asked for; on two or more cores each algorithm runs on
+      its own worker thread while the main thread reads. Files are read straight from the FAT
+      volume (no extraction) and hashed in parallel up to the core count.
 
       --manifest FILE writes what was measured as JSON (device identity, table, regions, files,
       digests, time) and beside it FILE.sha256, a list that `sha256sum -c` checks (run it in a
