@@ -67,7 +67,7 @@ run_peers() {
     part=$(losetup -f --show -r -o $((off * 512)) --sizelimit $((BANK_SECTORS * 512)) "$IMG")
     fsck.fat -n "$part" >/dev/null 2>&1
     out=$W/peer$n; rm -rf "$out"; mkdir -p "$out"
-    mcopy -n -s -m -i "$part" '::/*' "$out/"
+    mcopy -n -s -m -i "$part" '::/*' "$out/" 2>/dev/null
     for f in $PAYLOADS; do gzip -dc "$out/$f" | openssl dgst -sha256 >/dev/null; done
     losetup -d "$part"
   done
@@ -103,8 +103,9 @@ run_floor() {
   elapsed "$t0" "$t3"
 }
 
+# One call digests every file of every FAT partition of the device (both banks and the ESP).
 run_files() { local t0; t0=$(now)
-  for n in 5 6; do "$BIN" checksum "$IMG" --partition $n --files --algo crc32,sha256 >/dev/null; done
+  "$BIN" checksum "$IMG" --files --algo crc32,sha256 >/dev/null
   elapsed "$t0" "$(now)"; }
 run_mcopy_rhash() { local t0 n off; t0=$(now)
   for n in 5 6; do off=$P5; [ $n = 6 ] && off=$P6
@@ -144,7 +145,7 @@ print(f"{'peer pipeline':28}{p:10.3f}")
 r1, r2 = v / f, v / p
 print(f"verify / floor = {r1:.2f}  (goal <= 1.3: {'PASS' if r1 <= 1.3 else 'MISS'})")
 print(f"verify / peers = {r2:.2f}  (goal <= 0.2: {'PASS' if r2 <= 0.2 else 'MISS'})")
-print(f"{'checksum --files (2 banks)':28}{fi:10.3f}")
+print(f"{'checksum --files':28}{fi:10.3f}")
 print(f"{'mcopy + rhash -r':28}{mr:10.3f}")
 r3 = mr / fi
 print(f"per-file speed-up = {r3:.2f}x  (goal >= 3: {'PASS' if r3 >= 3 else 'MISS'})")

@@ -1,4 +1,6 @@
 import Archive
+import Dispatch
+import Foundation
 import BootConfig
 import Checksum
 import DiskFormat
@@ -41,14 +43,25 @@ public enum BankVerifier {
     }
 
     var banks: [Verification.BankResult] = []
-    for verdict in status.choice.banks {
-      guard verdict.uuid != nil, let config = verdict.config else { continue }
-      guard let partition = layout.partition(verdict.partition) else { continue }
-      let slice = source.slice(
-        Int64(clamping: partition.offsetBytes)..<(Int64(clamping: partition.offsetBytes) &+ Int64(clamping: partition.sizeBytes)))
-      var result = verifyBank(
-        slice, partition: verdict.partition, config: config, saved: saved?.files(ofPartition: verdict.partition),
-        backend: backend)
+    // The banks are independent: check them in parallel (each also overlaps its own
+    // inflating and hashing), then assemble the results in scan order.
+    let work = status.choice.banks.compactMap { verdict -> (BankVerdict, BootConfig, SourceSlice)? in
+      guard verdict.uuid != nil, let config = verdict.config, let partition = layout.partition(verdict.partition)
+      else { return nil }
+      let start = Int64(clamping: partition.offsetBytes)
+      return (verdict, config, source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes))))
+    }
+    let slots = ResultSlots<Verification.BankResult>(count: work.count)
+    DispatchQueue.concurrentPerform(iterations: work.count) { index in
+      let (verdict, config, slice) = work[index]
+      slots.set(
+        index,
+        verifyBank(
+          slice, partition: verdict.partition, config: config, saved: saved?.files(ofPartition: verdict.partition),
+          backend: backend))
+    }
+    for (index, (verdict, _, _)) in work.enumerated() {
+      guard var result = slots.get(index) else { continue }
       result.findings = (byPartition[verdict.partition] ?? []) + result.findings
       result.role = verdict.role?.rawValue
       result.build = verdict.build
@@ -330,5 +343,22 @@ final class FileVerifier {
       }
     }
     return findings
+  }
+}
+
+/// Results written by parallel workers, each to its own slot.
+final class ResultSlots<Value: Sendable>: @unchecked Sendable {
+  private var values: [Value?]
+  private let lock = NSLock()
+  init(count: Int) { values = Array(repeating: nil, count: count) }
+  func set(_ index: Int, _ value: Value) {
+    lock.lock()
+    values[index] = value
+    lock.unlock()
+  }
+  func get(_ index: Int) -> Value? {
+    lock.lock()
+    defer { lock.unlock() }
+    return values[index]
   }
 }

@@ -1,5 +1,6 @@
 import BootConfig
 import Testing
+import TestSupport
 
 @testable import BootBanks
 
@@ -7,17 +8,6 @@ import Testing
 /// and the replay all run on random mixtures of the grammar's tokens.
 @Suite("robustness")
 struct RobustnessTests {
-  struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
   static let tokens: [[UInt8]] = [
     "bootstate", "BOOTSTATE", "updated", "build", "quickboot", "kernel", "modules", "prefix", "=", "==", " ", "\t",
     "\r", "\n", "\n\n", "#", "0", "1", "2", "3", "4", "7", "-", "99999999999999999999", "---", " --- ", "\\", "/", "x",

@@ -1,23 +1,12 @@
 import DiskFormat
 import FAT
 import Testing
+import TestSupport
 
 /// Random damage to a small volume: opening, checking, walking and reading never trap and
 /// always finish. (A trap would end the test process; the time limit catches a hang.)
 @Suite("Random damage", .timeLimit(.minutes(2)))
 struct FuzzTests {
-  /// A small deterministic generator (SplitMix64), so a failure can be replayed from its seed.
-  struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
   static let base: [UInt8] = {
     var tiny = TinyFAT()
     let short = TinyFAT.name83("LONGNA~1", "TXT")
@@ -40,7 +29,7 @@ struct FuzzTests {
 
   @Test("flipped bytes never trap or hang", arguments: 0..<8)
   func flips(batch: Int) throws {
-    var rng = SplitMix(state: UInt64(batch) &* 7919 &+ 1)
+    var rng = SplitMix64(state: UInt64(batch) &* 7919 &+ 1)
     for _ in 0..<40 {
       var bytes = Self.base
       for _ in 0..<Int.random(in: 1...12, using: &rng) {
