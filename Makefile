@@ -12,7 +12,7 @@ APT_TOOLS  := gdisk fdisk dosfstools mtools rhash bmap-tools xxd xz-utils gzip p
               fuse3 python3-pyfuse3 isal openssl
 APT_ALL    := $(APT_BUILD) $(APT_TOOLS)
 
-.PHONY: all build deps test demo bench images check-images install clean
+.PHONY: all build deps lint test demo bench images check-images install clean
 
 all: build
 
@@ -36,7 +36,11 @@ images: deps
 check-images: deps
 	bash $(IMAGES_DIR)/check-reproducible.sh
 
-test: deps images
+# The style is checked, not argued: .swift-format (2 spaces, 120 columns).
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+
+test: deps images lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 

@@ -55,7 +55,9 @@ extension String {
 
 /// Runs `body` (which processes `bytesPerCall` bytes) repeatedly for about `seconds` of
 /// `clock` time; returns bytes per second of the best of three timed rounds.
-func measure(bytesPerCall: Int, seconds: Double, clock: () -> Double, _ body: () -> Void) -> (rate: Double, cpuRate: Double) {
+func measure(bytesPerCall: Int, seconds: Double, clock: () -> Double, _ body: () -> Void) -> (
+  rate: Double, cpuRate: Double
+) {
   body()  // warm up
   var best = (rate: 0.0, cpuRate: 0.0)
   for _ in 0..<3 {
@@ -102,7 +104,8 @@ func kernels(_ args: [String]) {
     let clock = wall ? now : threadCPUTime
     let a = measure(bytesPerCall: small.count, seconds: seconds, clock: clock) { run(small) }
     let b = measure(bytesPerCall: big.count, seconds: seconds, clock: clock) { run(big) }
-    var line = name.rightSpaced(36) + " " + formatRate(a.rate, 1).leftSpaced(9)
+    var line =
+      name.rightSpaced(36) + " " + formatRate(a.rate, 1).leftSpaced(9)
       + "   " + formatRate(b.rate, 1).leftSpaced(9)
     if wall {
       line += "   (per CPU-second: " + formatRate(a.cpuRate, 1) + ", " + formatRate(b.cpuRate, 1) + ")"
@@ -155,7 +158,8 @@ func errnoText() -> String { String(cString: strerror(errno)) }
 /// as zeros, so a reader can feed zeros instead of faulting in or copying zero pages.
 func segment(fd: Int32, at position: Int, size: Int, skipHoles: Bool) -> (isHole: Bool, end: Int) {
   guard skipHoles else { return (false, size) }
-  let seekData: Int32 = 3, seekHole: Int32 = 4  // SEEK_DATA, SEEK_HOLE (need _GNU_SOURCE in C)
+  let seekData: Int32 = 3
+  let seekHole: Int32 = 4  // SEEK_DATA, SEEK_HOLE (need _GNU_SOURCE in C)
   let data = lseek(fd, off_t(position), seekData)
   if data < 0 { return errno == ENXIO ? (true, size) : (false, size) }
   let page = 4096
@@ -315,5 +319,7 @@ switch arguments.first {
 case "kernels": kernels(arguments)
 case "file": file(arguments)
 default:
-  fail("usage: bootbank-bench kernels [--mib N] [--seconds S] | file PATH [--reader mmap|pread] [--algo LIST] [--window MiB] [--threading automatic|inline|pipelined] [--populate] [--no-holes]")
+  fail(
+    "usage: bootbank-bench kernels [--mib N] [--seconds S] | file PATH [--reader mmap|pread] [--algo LIST] [--window MiB] [--threading automatic|inline|pipelined] [--populate] [--no-holes]"
+  )
 }

@@ -83,14 +83,18 @@ struct ChecksumCommand: ParsableCommand {
         regions += try Measure.run(device, partition: nil, files: false, algorithms: algorithms, progress: true).regions
       }
       for number in partitions.sorted() {
-        regions += try Measure.run(device, partition: number, files: false, algorithms: algorithms, progress: true).regions
+        regions += try Measure.run(device, partition: number, files: false, algorithms: algorithms, progress: true)
+          .regions
       }
       if filesMode {
         for number in Set(saved.files.map(\.partition)).sorted() {
-          files += try Measure.run(device, partition: number, files: true, algorithms: algorithms, progress: false).files
+          files += try Measure.run(device, partition: number, files: true, algorithms: algorithms, progress: false)
+            .files
         }
       }
-      now = ChecksumManifest(created: Measure.timestamp(), device: saved.device, algorithms: saved.algorithms, regions: regions, files: files)
+      now = ChecksumManifest(
+        created: Measure.timestamp(), device: saved.device, algorithms: saved.algorithms, regions: regions, files: files
+      )
     } catch { throw failure(error, path: target.target) }
     let differences = Measure.compare(saved: saved, now: now)
     if output.json {
@@ -126,7 +130,8 @@ enum Measure {
     let chosen: Partition?
     if let partition {
       guard let found = layout.partition(partition) else {
-        throw MeasureError(message: "\(device.target.path) has no partition \(partition) (it has \(layout.partitions.map(\.number)))")
+        throw MeasureError(
+          message: "\(device.target.path) has no partition \(partition) (it has \(layout.partitions.map(\.number)))")
       }
       chosen = found
     } else {
@@ -137,7 +142,9 @@ enum Measure {
       for p in partitions {
         let slice = try device.source(of: p)
         guard let volume = try? FATVolume(source: slice) else {
-          if chosen != nil { throw MeasureError(message: "partition \(p.number) holds no FAT volume bootbank can read") }
+          if chosen != nil {
+            throw MeasureError(message: "partition \(p.number) holds no FAT volume bootbank can read")
+          }
           continue
         }
         fileDigests += try digestFiles(volume, partition: p.number, algorithms: algorithms)
@@ -153,7 +160,8 @@ enum Measure {
       let digests = try digestRange(device.target, range, algorithms: algorithms, progress: progress)
       regions.append(
         ChecksumManifest.Region(
-          partition: chosen?.number, firstLBA: chosen?.firstLBA, lastLBA: chosen?.lastLBA, sizeBytes: range.count == 0 ? 0 : range.upperBound - range.lowerBound,
+          partition: chosen?.number, firstLBA: chosen?.firstLBA, lastLBA: chosen?.lastLBA,
+          sizeBytes: range.count == 0 ? 0 : range.upperBound - range.lowerBound,
           crc32: digests.crc32Hex, sha256: digests.sha256Hex, sha1: digests.sha1Hex))
     }
     return ChecksumManifest(
@@ -165,7 +173,9 @@ enum Measure {
   }
 
   /// One pass over a byte range: windows read ahead while the SHA thread hashes.
-  static func digestRange(_ target: Target, _ range: Range<Int64>, algorithms: Set<Algorithm>, progress: Bool) throws -> Digests {
+  static func digestRange(_ target: Target, _ range: Range<Int64>, algorithms: Set<Algorithm>, progress: Bool) throws
+    -> Digests
+  {
     let digester = PipelinedDigester(algorithms)
     let meter = progress ? ProgressMeter(total: range.upperBound - range.lowerBound) : nil
     try target.stream(range, windowSize: 4 << 20, depth: 4) { window, release in
@@ -177,7 +187,9 @@ enum Measure {
   }
 
   /// Every file of a volume, hashed in parallel up to the core count.
-  static func digestFiles(_ volume: FATVolume, partition: Int, algorithms: Set<Algorithm>) throws -> [ChecksumManifest.File] {
+  static func digestFiles(_ volume: FATVolume, partition: Int, algorithms: Set<Algorithm>) throws -> [ChecksumManifest
+    .File]
+  {
     var entries: [FATEntry] = []
     try volume.walk { entry in
       if !entry.isDirectory && !entry.attributes.contains(.volumeLabel) { entries.append(entry) }
@@ -244,24 +256,33 @@ enum Measure {
         out.append(.error("regionMissing", "\(region(old)) is gone", partition: old.partition))
         continue
       }
-      for (name, a, b) in [("CRC-32", old.crc32, new.crc32), ("SHA-256", old.sha256, new.sha256), ("SHA-1", old.sha1, new.sha1)]
+      for (name, a, b) in [
+        ("CRC-32", old.crc32, new.crc32), ("SHA-256", old.sha256, new.sha256), ("SHA-1", old.sha1, new.sha1),
+      ]
       where a != nil && a != b {
         out.append(
-          .error("regionChanged", "\(region(old)): \(name) is \(b ?? "none"), saved \(a ?? "none")", partition: old.partition))
+          .error(
+            "regionChanged", "\(region(old)): \(name) is \(b ?? "none"), saved \(a ?? "none")", partition: old.partition
+          ))
       }
     }
-    let current = Dictionary(now.files.map { ("\($0.partition):\($0.path.lowercased())", $0) }, uniquingKeysWith: { a, _ in a })
+    let current = Dictionary(
+      now.files.map { ("\($0.partition):\($0.path.lowercased())", $0) }, uniquingKeysWith: { a, _ in a })
     var seen = Set<String>()
     for old in saved.files {
       let key = "\(old.partition):\(old.path.lowercased())"
       seen.insert(key)
       guard let new = current[key] else {
-        out.append(.error("fileMissing", "partition \(old.partition): \(old.path) is gone", partition: old.partition, path: old.path))
+        out.append(
+          .error(
+            "fileMissing", "partition \(old.partition): \(old.path) is gone", partition: old.partition, path: old.path))
         continue
       }
       if old.size != new.size {
         out.append(
-          .error("fileChanged", "partition \(old.partition): \(old.path) is \(new.size) bytes, saved \(old.size)", partition: old.partition, path: old.path))
+          .error(
+            "fileChanged", "partition \(old.partition): \(old.path) is \(new.size) bytes, saved \(old.size)",
+            partition: old.partition, path: old.path))
       } else if (old.sha256 != nil && old.sha256 != new.sha256) || (old.crc32 != nil && old.crc32 != new.crc32)
         || (old.sha1 != nil && old.sha1 != new.sha1)
       {
@@ -273,7 +294,10 @@ enum Measure {
       }
     }
     for (key, file) in current.sorted(by: { $0.key < $1.key }) where !seen.contains(key) {
-      out.append(.warning("fileAdded", "partition \(file.partition): \(file.path) is new since the manifest", partition: file.partition, path: file.path))
+      out.append(
+        .warning(
+          "fileAdded", "partition \(file.partition): \(file.path) is new since the manifest", partition: file.partition,
+          path: file.path))
     }
     return out
   }
@@ -281,11 +305,13 @@ enum Measure {
   static func render(_ manifest: ChecksumManifest, algorithms: [Algorithm]) -> String {
     var rows: [[String]] = [algorithms.map { $0.rawValue.uppercased() } + ["SIZE", "WHAT"]]
     for r in manifest.regions {
-      let what = r.partition.map { "partition \($0) (LBA \(r.firstLBA ?? 0)-\(r.lastLBA ?? 0))" } ?? manifest.device.path
+      let what =
+        r.partition.map { "partition \($0) (LBA \(r.firstLBA ?? 0)-\(r.lastLBA ?? 0))" } ?? manifest.device.path
       rows.append(algorithms.map { value(r.crc32, r.sha256, r.sha1, $0) } + [String(r.sizeBytes), what])
     }
     for f in manifest.files {
-      rows.append(algorithms.map { value(f.crc32, f.sha256, f.sha1, $0) } + [String(f.size), "p\(f.partition):\(f.path)"])
+      rows.append(
+        algorithms.map { value(f.crc32, f.sha256, f.sha1, $0) } + [String(f.size), "p\(f.partition):\(f.path)"])
     }
     return renderTable(rows)
   }
@@ -329,7 +355,8 @@ final class ProgressMeter: @unchecked Sendable {
     let elapsed = max(0.001, last.timeIntervalSince(start))
     let rate = Double(done) / elapsed
     let eta = rate > 0 ? Double(total - done) / rate : 0
-    let line = String(format: "\r%5.1f%%  %@/s  ETA %.0fs ", 100 * Double(done) / Double(max(1, total)), humanSize(Int64(rate)), eta)
+    let line = String(
+      format: "\r%5.1f%%  %@/s  ETA %.0fs ", 100 * Double(done) / Double(max(1, total)), humanSize(Int64(rate)), eta)
     FileHandle.standardError.write(Data(line.utf8))
   }
 

@@ -18,14 +18,17 @@ struct CrossCheck: Codable {
     let target = device.target
     let blkid = Blkid.partitions(path: target.path, sectorSize: target.kind == .file ? target.sectorSize : nil)
     let ours = device.layout.linuxPartitions ?? device.layout.partitions
-    let differences = compare(ours: ours, ourType: device.layout.linuxType, sectorSize: device.layout.sectorSize, blkid: blkid)
+    let differences = compare(
+      ours: ours, ourType: device.layout.linuxType, sectorSize: device.layout.sectorSize, blkid: blkid)
     return CrossCheck(
       blkidTableType: blkid?.type, agrees: differences.isEmpty, differences: differences,
       blkidPartitions: blkid?.partitions ?? [])
   }
 
   /// The differences between our partition list (as Linux reads the table) and libblkid's.
-  static func compare(ours: [Partition], ourType: DiskLayout.TableType, sectorSize: Int, blkid: Blkid.Table?) -> [String] {
+  static func compare(ours: [Partition], ourType: DiskLayout.TableType, sectorSize: Int, blkid: Blkid.Table?)
+    -> [String]
+  {
     var out: [String] = []
     let theirType: DiskLayout.TableType
     switch blkid?.type {
@@ -33,7 +36,9 @@ struct CrossCheck: Codable {
     case "dos": theirType = .mbr
     case nil: theirType = .none
     case let other?:
-      out.append("table type: libblkid reads a \(other) label, which is neither MBR nor GPT (bootbank reads \(ourType.rawValue))")
+      out.append(
+        "table type: libblkid reads a \(other) label, which is neither MBR nor GPT (bootbank reads \(ourType.rawValue))"
+      )
       return out
     }
     if theirType != ourType {

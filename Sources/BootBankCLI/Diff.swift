@@ -53,7 +53,9 @@ struct Diff: ParsableCommand {
         }
       } else {
         guard left.count == 2 else {
-          throw DiffError(message: "\(target): \(left.count) bank(s) with a boot.cfg the loader accepts; diff needs two (or give OTHER)")
+          throw DiffError(
+            message:
+              "\(target): \(left.count) bank(s) with a boot.cfg the loader accepts; diff needs two (or give OTHER)")
         }
         comparisons.append(BankComparer.compare(left[0], left[1], raw: raw))
       }
@@ -82,7 +84,8 @@ struct Diff: ParsableCommand {
     let status = try BankStatus.read(from: device.target, layout: device.layout)
     let order: (BankVerdict) -> Int = { $0.role == .bootbank ? 0 : $0.role == .altbootbank ? 1 : 2 }
     var out: [BankContent] = []
-    for verdict in status.choice.banks.filter({ $0.isCounted && $0.config != nil }).sorted(by: { order($0) < order($1) }) {
+    for verdict in status.choice.banks.filter({ $0.isCounted && $0.config != nil }).sorted(by: { order($0) < order($1) }
+    ) {
       guard let partition = device.layout.partition(verdict.partition), let config = verdict.config else { continue }
       let side = BankComparison.Side(
         device: path, partition: verdict.partition, build: verdict.build, uuid: verdict.uuid?.kernelForm)
@@ -101,7 +104,9 @@ struct Diff: ParsableCommand {
     let expected = comparison.differences.filter { $0.kind == .expected }
     if !real.isEmpty {
       lines.append("Differences:")
-      for d in real { lines.append("  \(d.kind.rawValue.padding(8)) \(d.path ?? "") \(d.payload.map { "[\($0)] " } ?? "")\(d.detail)") }
+      for d in real {
+        lines.append("  \(d.kind.rawValue.padding(8)) \(d.path ?? "") \(d.payload.map { "[\($0)] " } ?? "")\(d.detail)")
+      }
     }
     if !expected.isEmpty {
       lines.append("Expected differences (sound banks have these):")

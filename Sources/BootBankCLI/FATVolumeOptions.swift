@@ -12,7 +12,9 @@ struct FATVolumeOptions: ParsableArguments {
 
   @Option(
     name: .long,
-    help: "The partition that holds the FAT volume (Linux/ESXi numbering). Without it the target itself is read as a FAT volume.")
+    help:
+      "The partition that holds the FAT volume (Linux/ESXi numbering). Without it the target itself is read as a FAT volume."
+  )
   var partition: Int?
 
   @Option(

@@ -40,15 +40,19 @@ struct Info: ParsableCommand {
 extension InfoReport {
   func render() -> String {
     var lines: [String] = []
-    let sizeNote = target.sectorSizeSource == "gptHeaderFoundOnlyAtOtherSize" ? "GPT found only at 4096" : target.sectorSizeSource
-    lines.append("Device: \(target.path) (\(target.kind == "file" ? "image file" : "block device"), \(humanSize(target.sizeBytes)), \(target.sectorSize)-byte sectors: \(sizeNote))")
+    let sizeNote =
+      target.sectorSizeSource == "gptHeaderFoundOnlyAtOtherSize" ? "GPT found only at 4096" : target.sectorSizeSource
+    lines.append(
+      "Device: \(target.path) (\(target.kind == "file" ? "image file" : "block device"), \(humanSize(target.sizeBytes)), \(target.sectorSize)-byte sectors: \(sizeNote))"
+    )
     switch table.type {
     case "none":
       lines.append("Table:  none: no MBR or GPT")
     default:
       var text = "Table:  \(table.type.uppercased())"
       if table.linuxType != table.type { text += " (Linux reads \(table.linuxType.uppercased()))" }
-      text += table.esxiBootable ? "; ESXi's loader can read it" : "; NOT bootable by ESXi: its loader cannot read this table"
+      text +=
+        table.esxiBootable ? "; ESXi's loader can read it" : "; NOT bootable by ESXi: its loader cannot read this table"
       lines.append(text)
     }
     for structure in table.structures {

@@ -8,7 +8,9 @@ struct TargetOptions: ParsableArguments {
 
   @Option(
     name: .long,
-    help: "Logical sector size of an image file: 512 or 4096 (default: 512, or 4096 when the GPT is found only there). Block devices report their own.")
+    help:
+      "Logical sector size of an image file: 512 or 4096 (default: 512, or 4096 when the GPT is found only there). Block devices report their own."
+  )
   var sectorSize: Int?
 
   func validate() throws {

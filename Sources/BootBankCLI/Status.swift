@@ -118,7 +118,8 @@ struct StatusReport: Encodable {
     lines.append("Rollback flag: \(status.rollback ? "set" : "not set")")
     if let fallback = status.fallback {
       lines.append(
-        "Fallback: partition \(fallback.partition), \(fallback.bootable ? "bootable" : "NOT bootable: a failed boot now has no way back")")
+        "Fallback: partition \(fallback.partition), \(fallback.bootable ? "bootable" : "NOT bootable: a failed boot now has no way back")"
+      )
     } else {
       lines.append("Fallback: none: a failed boot now has no way back")
     }
@@ -129,14 +130,16 @@ struct StatusReport: Encodable {
       lines.append("")
       lines.append("Findings:")
       for finding in findings {
-        lines.append("  \(finding.severity.rawValue): \(finding.partition.map { "partition \($0): " } ?? "")\(finding.message)")
+        lines.append(
+          "  \(finding.severity.rawValue): \(finding.partition.map { "partition \($0): " } ?? "")\(finding.message)")
       }
     }
     if let after {
       for key in ["trialSucceeds", "trialFails"] {
         guard let steps = after[key] else { continue }
         lines.append("")
-        lines.append(key == "trialSucceeds" ? "Next boots if a trial boot succeeds:" : "Next boots if a trial boot fails:")
+        lines.append(
+          key == "trialSucceeds" ? "Next boots if a trial boot succeeds:" : "Next boots if a trial boot fails:")
         for step in steps {
           let states = step.bootstates.keys.sorted { Int($0) ?? 0 < Int($1) ?? 0 }.map { p in
             "p\(p)=\(step.bootstates[p].flatMap { $0 }.map(String.init) ?? "-")"

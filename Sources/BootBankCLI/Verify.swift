@@ -52,10 +52,12 @@ struct Verify: ParsableCommand {
     for bank in result.banks {
       lines.append("")
       let role = bank.role.map { " (\($0))" } ?? ""
-      lines.append("Bank partition \(bank.partition)\(role), build \(bank.build ?? "?"): \(bank.verdict.rawValue.uppercased())")
+      lines.append(
+        "Bank partition \(bank.partition)\(role), build \(bank.build ?? "?"): \(bank.verdict.rawValue.uppercased())")
       let checked = bank.files.filter { $0.check == "manifest" }.count
       let integrity = bank.files.filter { $0.check == "integrity" }.count
-      lines.append("  \(bank.files.count) files: \(checked) checked against imgdb.tgz, \(integrity) by gzip/tar integrity")
+      lines.append(
+        "  \(bank.files.count) files: \(checked) checked against imgdb.tgz, \(integrity) by gzip/tar integrity")
       for finding in bank.findings {
         lines.append("  \(finding.severity.rawValue): \(finding.message)")
       }

@@ -167,11 +167,15 @@ public enum BankComparer {
       case (nil, _?): add(perHost ? .expected : .added, path: path, "only in partition \(b.side.partition)")
       case (let fa?, let fb?) where fa.sha256 != fb.sha256:
         if key == "imgdb.tgz" {
-          if a.side.build != b.side.build { add(.changed, path: path, "image database of another build") } else {
+          if a.side.build != b.side.build {
+            add(.changed, path: path, "image database of another build")
+          } else {
             add(.expected, path: path, "image database differs (rewritten on every change)")
           }
         } else {
-          add(perHost ? .expected : .changed, path: path, perHost ? "per-host data differs" : "contents differ (\(fa.size) vs \(fb.size) bytes)")
+          add(
+            perHost ? .expected : .changed, path: path,
+            perHost ? "per-host data differs" : "contents differ (\(fa.size) vs \(fb.size) bytes)")
         }
       default: break
       }

@@ -1,10 +1,10 @@
 import Archive
-import Dispatch
-import Foundation
 import BootConfig
 import Checksum
 import DiskFormat
+import Dispatch
 import FAT
+import Foundation
 import PartitionTable
 
 /// `bootbank verify`: checks a device the way its loader and ESXi read it.
@@ -74,7 +74,8 @@ public enum BankVerifier {
         deviceFindings.append(
           .error(
             "savedPartitionMissing",
-            "the saved manifest has files of partition \(partition), which is no longer a bank here", partition: partition))
+            "the saved manifest has files of partition \(partition), which is no longer a bank here",
+            partition: partition))
       }
     }
 
@@ -108,7 +109,8 @@ public enum BankVerifier {
       verdict = max(verdict, .degraded)
     }
     for bank in banks where bank.verdict != .ok { verdict = max(verdict, .degraded) }
-    return Verification(verdict: verdict, summary: parts.joined(separator: "; "), banks: banks, findings: deviceFindings)
+    return Verification(
+      verdict: verdict, summary: parts.joined(separator: "; "), banks: banks, findings: deviceFindings)
   }
 
   static func worst(_ findings: [Finding]) -> Verification.Verdict {
@@ -149,13 +151,16 @@ public enum BankVerifier {
           let built = PayloadManifest(database: database)
           for finding in database.findings + built.findings { add(finding) }
           if built.entries.isEmpty {
-            add(.error("imgdbNoProfile", "imgdb.tgz holds no image profile mapping payloads to files", path: "/imgdb.tgz"))
+            add(
+              .error("imgdbNoProfile", "imgdb.tgz holds no image profile mapping payloads to files", path: "/imgdb.tgz")
+            )
           } else {
             manifest = built
           }
         }
       } else {
-        add(.error("imgdbMissing", "the bank has no imgdb.tgz: its payloads cannot be checked against its own manifest"))
+        add(
+          .error("imgdbMissing", "the bank has no imgdb.tgz: its payloads cannot be checked against its own manifest"))
       }
     } catch let error as ReadError {
       add(unreadable(error, path: "/imgdb.tgz"))
@@ -207,7 +212,8 @@ public enum BankVerifier {
       let entry = manifest?.entry(forFile: file.name)
       let savedFile = saved?[file.path.lowercased()]
       let check = FileVerifier(
-        path: file.path, entry: entry, integrity: entry == nil && (namedSet.contains(key) || key.hasSuffix(".gz") || key.hasSuffix(".tgz")),
+        path: file.path, entry: entry,
+        integrity: entry == nil && (namedSet.contains(key) || key.hasSuffix(".gz") || key.hasSuffix(".tgz")),
         saved: savedFile, backend: backend)
       var before = result.findings.count
       do {
@@ -226,7 +232,8 @@ public enum BankVerifier {
     }
     if let saved {
       let present = Set(files.map { $0.path.lowercased() })
-      for (key, file) in saved.sorted(by: { $0.key < $1.key }) where !present.contains(key) && !file.path.dropFirst().contains("/") {
+      for (key, file) in saved.sorted(by: { $0.key < $1.key })
+      where !present.contains(key) && !file.path.dropFirst().contains("/") {
         add(.error("savedFileMissing", "\(file.path) was in the saved manifest and is gone", path: file.path))
       }
     }
@@ -276,7 +283,9 @@ final class FileVerifier {
   private var savedHash: SHA256Hasher?
   private var sawGzipMagic: Bool?
 
-  init(path: String, entry: PayloadManifest.Entry?, integrity: Bool, saved: ChecksumManifest.File?, backend: InflateBackend) {
+  init(
+    path: String, entry: PayloadManifest.Entry?, integrity: Bool, saved: ChecksumManifest.File?, backend: InflateBackend
+  ) {
     self.path = path
     self.saved = saved
     manifestCheck = entry.map { PayloadManifest.FileCheck(entry: $0, backend: backend) }
@@ -308,16 +317,18 @@ final class FileVerifier {
   }
 
   func finish() -> [Finding] {
-    var findings = manifestCheck?.finish().findings.map { f -> Finding in
-      var copy = f
-      copy.path = path
-      return copy
-    } ?? []
+    var findings =
+      manifestCheck?.finish().findings.map { f -> Finding in
+        var copy = f
+        copy.path = path
+        return copy
+      } ?? []
     if let gzip {
       if sawGzipMagic == false {
         let lower = path.lowercased()
         if lower.hasSuffix(".gz") || lower.hasSuffix(".tgz") {
-          findings.append(.error("gzipInvalid", "\(path): not a gzip stream (no 1f 8b magic at byte 0)", offset: 0, path: path))
+          findings.append(
+            .error("gzipInvalid", "\(path): not a gzip stream (no 1f 8b magic at byte 0)", offset: 0, path: path))
           // (offset 0 of the file: mapped to the device below)
         } else {
           findings.append(.warning("moduleNotGzip", "\(path) is not a gzip stream", path: path))

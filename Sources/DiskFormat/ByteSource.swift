@@ -30,7 +30,8 @@ extension ByteSource {
   public func read(at offset: Int64, count: Int) throws -> [UInt8] {
     let (end, overflow) = offset.addingReportingOverflow(Int64(count))
     guard !overflow, offset >= 0, count >= 0 else {
-      throw ReadError(source: name, offset: offset, count: count, sectorSize: sectorSize, kind: .outOfRange(size: byteCount))
+      throw ReadError(
+        source: name, offset: offset, count: count, sectorSize: sectorSize, kind: .outOfRange(size: byteCount))
     }
     return try read(offset..<end)
   }
@@ -40,7 +41,8 @@ extension ByteSource {
     let (start, o1) = lba.multipliedReportingOverflow(by: UInt64(sectorSize))
     let (length, o2) = UInt64(count).multipliedReportingOverflow(by: UInt64(sectorSize))
     guard !o1, !o2, let s = Int64(exactly: start), let n = Int(exactly: length) else {
-      throw ReadError(source: name, offset: Int64.max, count: count, sectorSize: sectorSize, kind: .outOfRange(size: byteCount))
+      throw ReadError(
+        source: name, offset: Int64.max, count: count, sectorSize: sectorSize, kind: .outOfRange(size: byteCount))
     }
     return try read(at: s, count: n)
   }
@@ -139,7 +141,6 @@ public final class SourceSlice: ByteSource {
   }
 }
 
-
 /// An image held in memory: for tests, and for small images built in code.
 public final class MemoryImage: ByteSource, @unchecked Sendable {
   public let bytes: [UInt8]
@@ -157,7 +158,8 @@ public final class MemoryImage: ByteSource, @unchecked Sendable {
   public func withBytes<R>(in range: Range<Int64>, _ body: (Span<UInt8>) throws -> R) throws -> R {
     guard range.lowerBound >= 0, range.upperBound <= byteCount else {
       throw ReadError(
-        source: name, offset: range.lowerBound, count: Int(range.upperBound &- range.lowerBound), sectorSize: sectorSize,
+        source: name, offset: range.lowerBound, count: Int(range.upperBound &- range.lowerBound),
+        sectorSize: sectorSize,
         kind: .outOfRange(size: byteCount))
     }
     return try bytes.withUnsafeBufferPointer { buffer in

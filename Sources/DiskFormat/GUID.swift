@@ -25,9 +25,14 @@ public struct GUID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
     // canonical order -> on-disk order: swap the first three fields.
     var disk = canonical
-    disk[0] = canonical[3]; disk[1] = canonical[2]; disk[2] = canonical[1]; disk[3] = canonical[0]
-    disk[4] = canonical[5]; disk[5] = canonical[4]
-    disk[6] = canonical[7]; disk[7] = canonical[6]
+    disk[0] = canonical[3]
+    disk[1] = canonical[2]
+    disk[2] = canonical[1]
+    disk[3] = canonical[0]
+    disk[4] = canonical[5]
+    disk[5] = canonical[4]
+    disk[6] = canonical[7]
+    disk[7] = canonical[6]
     self.bytes = disk
   }
 
@@ -38,7 +43,10 @@ public struct GUID: Hashable, Sendable, Comparable, CustomStringConvertible {
     let order = [3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11, 12, 13, 14, 15]
     var out = ""
     for i in order {
-      if i < 0 { out += "-"; continue }
+      if i < 0 {
+        out += "-"
+        continue
+      }
       out += hexByte(bytes[i]).uppercased()
     }
     return out

@@ -209,5 +209,4 @@ import SystemPackage
     return nil
   }
 
-
 }

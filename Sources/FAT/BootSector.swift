@@ -197,7 +197,8 @@ public struct BootSector: Hashable, Sendable {
     }
     if isFAT32 {
       guard rootCluster >= 2, UInt64(rootCluster) < clusters + 2 else {
-        throw fail("BPB_RootClus", Offset.rootCluster, .outOfRange(value: UInt64(rootCluster), allowed: 2...(clusters + 1)))
+        throw fail(
+          "BPB_RootClus", Offset.rootCluster, .outOfRange(value: UInt64(rootCluster), allowed: 2...(clusters + 1)))
       }
     }
   }

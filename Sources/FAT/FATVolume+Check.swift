@@ -276,7 +276,8 @@ extension FATVolume {
             let expected = position == 0 ? dir.firstCluster : parentCluster
             let found = item.entry.firstCluster
             let rootOK = position == 1 && expected == bootSector.rootCluster && found == 0 && type == .fat32
-            if found != expected && !rootOK && !(position == 1 && parentCluster == 0 && found == bootSector.rootCluster) {
+            if found != expected && !rootOK && !(position == 1 && parentCluster == 0 && found == bootSector.rootCluster)
+            {
               sink.append(
                 .warning(
                   "badDotEntry",
@@ -399,15 +400,16 @@ extension FATVolume {
     if info.freeCount == 0xFFFF_FFFF {
       if !sink.list.isEmpty {
         sink.append(
-        .warning(
-          "fsInfoFreeCountUnset", "FSInfo free cluster count is unset (should be \(expected))",
-          offset: offset + Int64(FSInfo.Offset.freeCount)))
+          .warning(
+            "fsInfoFreeCountUnset", "FSInfo free cluster count is unset (should be \(expected))",
+            offset: offset + Int64(FSInfo.Offset.freeCount)))
       }
     } else if info.freeCount != expected {
       sink.append(
         .warning(
           "fsInfoFreeCountWrong",
-          "FSInfo free cluster count is \(info.freeCount), the FAT has \(free) free" + (lost > 0 ? " and \(lost) lost clusters" : " clusters"),
+          "FSInfo free cluster count is \(info.freeCount), the FAT has \(free) free"
+            + (lost > 0 ? " and \(lost) lost clusters" : " clusters"),
           offset: offset + Int64(FSInfo.Offset.freeCount)))
     }
     if info.nextFree != 0xFFFF_FFFF, info.nextFree != 0, !table.isValidCluster(info.nextFree) {

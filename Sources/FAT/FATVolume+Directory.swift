@@ -66,7 +66,8 @@ extension FATVolume {
       guard extent.upperBound <= source.byteCount else {
         findings?.append(
           .error(
-            "readError", "\(directory.path): directory data at byte \(absolute(extent.lowerBound)) is past the end of the source",
+            "readError",
+            "\(directory.path): directory data at byte \(absolute(extent.lowerBound)) is past the end of the source",
             offset: absolute(extent.lowerBound), path: directory.path))
         break
       }

@@ -48,7 +48,8 @@ public final class FATVolume: Sendable {
         structure: BootSector.structure, field: boot.type == .fat32 ? "BPB_FATSz32" : "BPB_FATSz16",
         offset: base + (boot.type == .fat32 ? 0x24 : 0x16),
         kind: .invalid(
-          "the FATs and root directory end at byte \(fatsEnd) of the volume, past the end of the source (\(source.byteCount) bytes)"))
+          "the FATs and root directory end at byte \(fatsEnd) of the volume, past the end of the source (\(source.byteCount) bytes)"
+        ))
     }
     let count = min(
       AllocationTable.byteCount(type: boot.type, clusterCount: boot.clusterCount), Int(boot.fatByteCount))

@@ -21,7 +21,9 @@ public struct FSInfo: Hashable, Sendable {
   ///   - base: Its absolute byte offset, used in errors.
   /// - Throws: `FormatError` for a short sector or a wrong signature.
   public init(parsing sector: Span<UInt8>, at base: Int64) throws(FormatError) {
-    func field<T: FixedWidthInteger>(_: T.Type, _ name: String, _ offset: Int, expect: T? = nil) throws(FormatError) -> T {
+    func field<T: FixedWidthInteger>(_: T.Type, _ name: String, _ offset: Int, expect: T? = nil) throws(FormatError)
+      -> T
+    {
       guard let value: T = sector.littleEndian(at: offset) else {
         throw FormatError(
           structure: Self.structure, field: name, offset: base &+ Int64(offset),

@@ -26,7 +26,9 @@ public struct GPTPartitionEntry: Hashable, Sendable {
   ///   - base: Absolute image offset of `bytes[0]`, used in errors.
   /// - Throws: `FormatError` (`truncated`) when fewer than 128 bytes are there.
   public init(parsing bytes: Span<UInt8>, at offset: Int = 0, base: Int64 = 0) throws(FormatError) {
-    guard offset >= 0, offset <= bytes.count - Self.definedSize, let raw = bytes.bytes(offset..<(offset + Self.definedSize)) else {
+    guard offset >= 0, offset <= bytes.count - Self.definedSize,
+      let raw = bytes.bytes(offset..<(offset + Self.definedSize))
+    else {
       throw FormatError(
         structure: "GPT partition entry", field: "PartitionTypeGUID", offset: base + Int64(offset),
         kind: .truncated(needed: Self.definedSize, available: max(0, bytes.count - offset)))

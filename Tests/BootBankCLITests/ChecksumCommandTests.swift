@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `bootbank checksum` through the built binary, against sha256sum, rhash and mtools.
 @Suite("bootbank checksum")
@@ -44,11 +44,13 @@ struct ChecksumCommandTests {
     let image = dir.path("card.img")
     try #require(try run("cp", ["--sparse=always", Scenarios.path("esxi7.img"), image]).status == 0)
     let manifest = dir.path("card.json")
-    #expect(try BootbankBinary.run(["checksum", image, "--partition", "5", "--files", "--manifest", manifest]).status == 0)
+    #expect(
+      try BootbankBinary.run(["checksum", image, "--partition", "5", "--files", "--manifest", manifest]).status == 0)
     // The sha256sum list beside it checks the files mtools extracts.
     let extracted = dir.url.appendingPathComponent("files")
     try FileManager.default.createDirectory(at: extracted, withIntermediateDirectories: true)
-    try #require(try run("mcopy", ["-n", "-s", "-m", "-i", "\(image)@@\(Self.bank5)", "::/*", extracted.path]).status == 0)
+    try #require(
+      try run("mcopy", ["-n", "-s", "-m", "-i", "\(image)@@\(Self.bank5)", "::/*", extracted.path]).status == 0)
     let sums = try run("sh", ["-c", "cd '\(extracted.path)' && sha256sum -c '\(manifest).sha256'"])
     #expect(sums.status == 0, "\(sums.text)")
     #expect(try BootbankBinary.run(["checksum", "--check", manifest, image]).status == 0)

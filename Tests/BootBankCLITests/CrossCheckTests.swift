@@ -2,8 +2,8 @@ import ArgumentParser
 import DiskIO
 import Foundation
 import PartitionTable
-import Testing
 import TestSupport
+import Testing
 
 @testable import BootBankCLI
 

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `bootbank diff` through the built binary.
 @Suite("bootbank diff")
@@ -18,14 +18,19 @@ struct DiffCommandTests {
     let s = all.first { $0["payload"] as? String == "esx-base:s" }
     #expect(s?["kind"] as? String == "changed")
     #expect(s?["path"] as? String == "/s.v00")
-    #expect(all.contains { $0["kind"] as? String == "changed" && ($0["detail"] as? String)?.hasPrefix("build:") == true })
-    #expect(all.contains { $0["kind"] as? String == "expected" && ($0["detail"] as? String) == "updated=2 vs updated=1" })
-    #expect(all.contains { $0["kind"] as? String == "expected" && ($0["detail"] as? String)?.hasPrefix("bank UUID") == true })
+    #expect(
+      all.contains { $0["kind"] as? String == "changed" && ($0["detail"] as? String)?.hasPrefix("build:") == true })
+    #expect(
+      all.contains { $0["kind"] as? String == "expected" && ($0["detail"] as? String) == "updated=2 vs updated=1" })
+    #expect(
+      all.contains { $0["kind"] as? String == "expected" && ($0["detail"] as? String)?.hasPrefix("bank UUID") == true })
   }
 
   @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
   func aDamagedPayloadIsTheOnlyDifferenceBetweenTwoDevices() throws {
-    let (status, json) = try BootbankBinary.json(["diff", Scenarios.path("esxi7.img"), Scenarios.path("esxi7-digest-mismatch.img")])
+    let (status, json) = try BootbankBinary.json([
+      "diff", Scenarios.path("esxi7.img"), Scenarios.path("esxi7-digest-mismatch.img"),
+    ])
     #expect(status == 1)
     let all = differences(json)
     #expect(all.count == 1)
@@ -35,7 +40,9 @@ struct DiffCommandTests {
 
   @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
   func aDeviceEqualsItself() throws {
-    let (status, json) = try BootbankBinary.json(["diff", "--raw", Scenarios.path("esxi7.img"), Scenarios.path("esxi7.img")])
+    let (status, json) = try BootbankBinary.json([
+      "diff", "--raw", Scenarios.path("esxi7.img"), Scenarios.path("esxi7.img"),
+    ])
     #expect(status == 0)
     #expect(json["equal"] as? Bool == true)
     #expect(differences(json).isEmpty)
@@ -57,7 +64,9 @@ struct DiffCommandTests {
     let config = try String(contentsOf: out.appendingPathComponent("boot.cfg"), encoding: .utf8)
       .replacingOccurrences(of: "updated=2", with: "updated=1")
     try config.write(to: out.appendingPathComponent("boot.cfg"), atomically: true, encoding: .utf8)
-    let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted().map { out.appendingPathComponent($0).path }
+    let files = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted().map {
+      out.appendingPathComponent($0).path
+    }
     try #require(try run("mcopy", ["-o", "-m", "-i", bank5] + files + ["::/"]).status == 0)
     let (status, json) = try BootbankBinary.json(["diff", image])
     #expect(status == 0, "\(differences(json))")

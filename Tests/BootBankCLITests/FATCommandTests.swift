@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `bootbank ls`, `cat`, `extract` and `fsck` on volumes made here by mkfs.fat and mtools,
 /// checked against mtools itself, and on damaged corpus volumes.
@@ -27,7 +27,9 @@ struct FATCommandTests {
     try Data("ünïcödé\n".utf8).write(to: tree.appendingPathComponent("Sub Dir/deeper/Ärger.txt"))
     try Data().write(to: tree.appendingPathComponent("EMPTY.TXT"))
     // Fixed times, so extracted mtimes can be compared.
-    for path in ["boot.cfg", "Sub Dir/Big File.bin", "Sub Dir/deeper/Ärger.txt", "EMPTY.TXT", "Sub Dir/deeper", "Sub Dir"] {
+    for path in [
+      "boot.cfg", "Sub Dir/Big File.bin", "Sub Dir/deeper/Ärger.txt", "EMPTY.TXT", "Sub Dir/deeper", "Sub Dir",
+    ] {
       try run("touch", ["-d", "2024-03-05 06:07:08", tree.appendingPathComponent(path).path])
     }
     let spec = disk + "@@1M"
@@ -103,12 +105,15 @@ struct FATCommandTests {
     #expect(diff.status == 0, "\(diff.text)")
     // Same modification times (mtools and we both read FAT times as UTC here).
     let list = { (root: URL) throws -> String in
-      try run("sh", ["-c", "cd \"$1\" && find . -type f -printf '%p %TY-%Tm-%Td %TH:%TM:%.2TS\\n' | sort", "sh", root.path]).text
+      try run(
+        "sh", ["-c", "cd \"$1\" && find . -type f -printf '%p %TY-%Tm-%Td %TH:%TM:%.2TS\\n' | sort", "sh", root.path]
+      ).text
     }
     #expect(try list(ours) == list(theirs))
     // One file into a new directory.
     let one = dir.appendingPathComponent("one")
-    #expect(try BootbankBinary.run(["extract", disk, "--partition", "1", "/sub dir/deeper", "-o", one.path]).status == 0)
+    #expect(
+      try BootbankBinary.run(["extract", disk, "--partition", "1", "/sub dir/deeper", "-o", one.path]).status == 0)
     #expect(FileManager.default.fileExists(atPath: one.appendingPathComponent("deeper/Ärger.txt").path))
   }
 

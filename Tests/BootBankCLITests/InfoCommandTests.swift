@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `bootbank info` through the built binary, on devices made by sgdisk and mkfs.fat.
 @Suite("bootbank info")
@@ -11,20 +11,26 @@ struct InfoCommandTests {
     let path = try dir.sparseFile("disk.img", size: 64 << 20)
     if sectorSize == 512 {
       try #require(
-        try run("sgdisk", [
-          "-n", "1:64:8191", "-t", "1:EF00", "-c", "1:BOOT",
-          "-n", "5:8192:40959", "-t", "5:0700", "-c", "5:BOOTBANK1",
-          "-n", "6:40960:122879", "-t", "6:0700", "-c", "6:BOOTBANK2", path,
-        ]).status == 0)
+        try run(
+          "sgdisk",
+          [
+            "-n", "1:64:8191", "-t", "1:EF00", "-c", "1:BOOT",
+            "-n", "5:8192:40959", "-t", "5:0700", "-c", "5:BOOTBANK1",
+            "-n", "6:40960:122879", "-t", "6:0700", "-c", "6:BOOTBANK2", path,
+          ]
+        ).status == 0)
     } else {
       // 4Kn: sgdisk must see a 4096-byte device to lay the table out in 4096-byte LBAs.
       try withLoopDevice(URL(fileURLWithPath: path), sectorSize: 4096, readOnly: false) { device in
         try #require(
-          try run("sgdisk", [
-            "-n", "1:8:1023", "-t", "1:EF00", "-c", "1:BOOT",
-            "-n", "5:1024:9215", "-t", "5:0700", "-c", "5:BOOTBANK1",
-            "-n", "6:9216:15359", "-t", "6:0700", "-c", "6:BOOTBANK2", device,
-          ]).status == 0)
+          try run(
+            "sgdisk",
+            [
+              "-n", "1:8:1023", "-t", "1:EF00", "-c", "1:BOOT",
+              "-n", "5:1024:9215", "-t", "5:0700", "-c", "5:BOOTBANK1",
+              "-n", "6:9216:15359", "-t", "6:0700", "-c", "6:BOOTBANK2", device,
+            ]
+          ).status == 0)
       }
     }
     // Format bank 5 and give it the VMware marker in its second sector.
@@ -33,7 +39,13 @@ struct InfoCommandTests {
     let bank = dir.path("bank.img")
     try #require(try run("truncate", ["-s", String(bankBytes), bank]).status == 0)
     try #require(
-      try run("mkfs.fat", ["-F", "16", "-s", "1", "-R", "4", "-S", String(sectorSize), "-n", "BANK1", "-i", "12345678", "--invariant", bank]).status == 0)
+      try run(
+        "mkfs.fat",
+        [
+          "-F", "16", "-s", "1", "-R", "4", "-S", String(sectorSize), "-n", "BANK1", "-i", "12345678", "--invariant",
+          bank,
+        ]
+      ).status == 0)
     var marker = Array("VMWARE FAT16    ".utf8)
     marker += (0..<16).map { UInt8($0 * 17) }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: bank))
@@ -41,7 +53,13 @@ struct InfoCommandTests {
     try handle.write(contentsOf: Data(marker))
     try handle.close()
     try #require(
-      try run("dd", ["if=\(bank)", "of=\(path)", "bs=1M", "seek=\(bankStart)", "oflag=seek_bytes", "conv=notrunc,sparse", "status=none"]).status == 0)
+      try run(
+        "dd",
+        [
+          "if=\(bank)", "of=\(path)", "bs=1M", "seek=\(bankStart)", "oflag=seek_bytes", "conv=notrunc,sparse",
+          "status=none",
+        ]
+      ).status == 0)
     return path
   }
 
@@ -68,9 +86,10 @@ struct InfoCommandTests {
     #expect(table?["type"] as? String == "gpt")
     #expect(table?["esxiBootable"] as? Bool == true)
     let structures = table?["structures"] as? [[String: Any]] ?? []
-    #expect(structures.map { $0["name"] as? String ?? "" } == [
-      "protective MBR", "primary GPT header", "primary GPT entries", "backup GPT header", "backup GPT entries",
-    ])
+    #expect(
+      structures.map { $0["name"] as? String ?? "" } == [
+        "protective MBR", "primary GPT header", "primary GPT entries", "backup GPT header", "backup GPT entries",
+      ])
     #expect(structures.allSatisfy { $0["ok"] as? Bool == true })
     let partitions = json["partitions"] as? [[String: Any]] ?? []
     #expect(partitions.map { $0["number"] as? Int ?? 0 } == [1, 5, 6])

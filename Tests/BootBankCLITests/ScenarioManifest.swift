@@ -5,7 +5,9 @@ import TestSupport
 /// own inputs (not from reading the images back).
 enum Scenarios {
   nonisolated(unsafe) static let manifest: [String: Any]? = {
-    guard let url = TestPaths.fixture("manifest-of-scenarios.json"), let data = try? Data(contentsOf: url) else { return nil }
+    guard let url = TestPaths.fixture("manifest-of-scenarios.json"), let data = try? Data(contentsOf: url) else {
+      return nil
+    }
     return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
   }()
 

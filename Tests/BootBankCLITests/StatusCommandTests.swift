@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `bootbank status` on every generated scenario, against what the generator says the loader
 /// (esx-boot safeboot/bootbank.c, ESXI.md §4) must choose.
@@ -77,10 +77,14 @@ struct BankRoleOptionTests {
     let six = try BootbankBinary.run(["cat", Scenarios.path("esxi7.img"), "--bank", "bootbank", "/boot.cfg"])
     #expect(six.status == 0)
     #expect(six.text.contains("updated=2"))
-    let five = try BootbankBinary.run(["cat", Scenarios.path("esxi7-upgrade-pending.img"), "--bank", "bootbank", "/boot.cfg"])
+    let five = try BootbankBinary.run([
+      "cat", Scenarios.path("esxi7-upgrade-pending.img"), "--bank", "bootbank", "/boot.cfg",
+    ])
     #expect(five.text.contains("updated=3"))
     let none = try BootbankBinary.run(["ls", Scenarios.path("esxi7-both-invalid.img"), "--bank", "altbootbank"])
     #expect(none.status == 2)
-    #expect(try BootbankBinary.run(["ls", Scenarios.path("esxi7.img"), "--bank", "bootbank", "--partition", "5"]).status == 64)
+    #expect(
+      try BootbankBinary.run(["ls", Scenarios.path("esxi7.img"), "--bank", "bootbank", "--partition", "5"]).status == 64
+    )
   }
 }

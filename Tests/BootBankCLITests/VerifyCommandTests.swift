@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `bootbank verify` through the built binary on every damage the image generator makes.
 @Suite("bootbank verify")
@@ -18,20 +18,32 @@ struct VerifyCommandTests {
   /// Each damaged image, the verdict, and the finding that must name the damage and its place
   /// (the places come from images/manifest-of-scenarios.json).
   static let damaged: [Expectation] = [
-    Expectation(image: "esxi7-digest-mismatch.img", verdict: "broken", partition: 6, kind: "payloadDigestMismatch", path: "/s.v00"),
-    Expectation(image: "esxi7-digest-mismatch.img", verdict: "broken", partition: 6, kind: "payloadSHA1Mismatch", path: "/s.v00"),
+    Expectation(
+      image: "esxi7-digest-mismatch.img", verdict: "broken", partition: 6, kind: "payloadDigestMismatch", path: "/s.v00"
+    ),
+    Expectation(
+      image: "esxi7-digest-mismatch.img", verdict: "broken", partition: 6, kind: "payloadSHA1Mismatch", path: "/s.v00"),
     // The gzip stream of k.b00 ends early: the finding points at the device byte where it ends
     // (file byte 25592, through the cluster chain).
-    Expectation(image: "esxi7-truncated-gzip.img", verdict: "broken", partition: 6, kind: "payloadGzipInvalid", path: "/k.b00", offset: 103_945_208),
-    Expectation(image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "moduleMissing", path: "/sb.v00"),
-    Expectation(image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "payloadFileMissing", path: "/sb.v00"),
+    Expectation(
+      image: "esxi7-truncated-gzip.img", verdict: "broken", partition: 6, kind: "payloadGzipInvalid", path: "/k.b00",
+      offset: 103_945_208),
+    Expectation(
+      image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "moduleMissing", path: "/sb.v00"),
+    Expectation(
+      image: "esxi7-missing-module.img", verdict: "broken", partition: 6, kind: "payloadFileMissing", path: "/sb.v00"),
     // The generator's loop: the last cluster of s.v00 (36) links back to cluster 20; fsck.fat
     // says "Circular cluster chain". The finding points at cluster 36's FAT entry.
-    Expectation(image: "esxi7-fat-loop.img", verdict: "broken", partition: 6, kind: "circularChain", path: "/s.v00", offset: 103_813_192),
-    Expectation(image: "esxi7-fat-crosslink.img", verdict: "broken", partition: 6, kind: "sharedClusters", path: "/sb.v00"),
-    Expectation(image: "esxi7-fat-mismatch.img", verdict: "broken", partition: 6, kind: "fatCopiesDiffer", offset: 103_845_964),
+    Expectation(
+      image: "esxi7-fat-loop.img", verdict: "broken", partition: 6, kind: "circularChain", path: "/s.v00",
+      offset: 103_813_192),
+    Expectation(
+      image: "esxi7-fat-crosslink.img", verdict: "broken", partition: 6, kind: "sharedClusters", path: "/sb.v00"),
+    Expectation(
+      image: "esxi7-fat-mismatch.img", verdict: "broken", partition: 6, kind: "fatCopiesDiffer", offset: 103_845_964),
     Expectation(image: "esxi7-bad-primary-gpt.img", verdict: "broken", kind: "badHeaderCRC32", offset: 528),
-    Expectation(image: "esxi7-missing-magic.img", verdict: "broken", partition: 6, kind: "bankMagicMissing", offset: 103_809_536),
+    Expectation(
+      image: "esxi7-missing-magic.img", verdict: "broken", partition: 6, kind: "bankMagicMissing", offset: 103_809_536),
     Expectation(image: "esxi7-bad-primary-gpt.img", verdict: "broken", kind: "primaryGPTBadBackupGood"),
     Expectation(image: "esxi7-bad-backup-gpt.img", verdict: "degraded", kind: "badHeaderCRC32", offset: 181_403_152),
   ]
@@ -107,9 +119,11 @@ struct VerifyHostileTests {
     return image
   }
 
-  @Test(.enabled(if: enabled, "needs images/ and mtools"), arguments: [
-    ("imgdb.tgz", "imgdbUnreadable"), ("state.tgz", "gzipInvalid"), ("k.b00", "payloadGzipInvalid"),
-  ])
+  @Test(
+    .enabled(if: enabled, "needs images/ and mtools"),
+    arguments: [
+      ("imgdb.tgz", "imgdbUnreadable"), ("state.tgz", "gzipInvalid"), ("k.b00", "payloadGzipInvalid"),
+    ])
   func garbageIsAFindingNamingTheFile(file: String, kind: String) throws {
     let dir = try ScratchDirectory("verify-hostile")
     var generator = SystemRandomNumberGenerator()
@@ -120,7 +134,9 @@ struct VerifyHostileTests {
     let bank = (json["banks"] as? [[String: Any]])?.first { $0["partition"] as? Int == 6 }
     #expect(bank?["verdict"] as? String == "broken")
     let findings = bank?["findings"] as? [[String: Any]] ?? []
-    #expect(findings.contains { $0["kind"] as? String == kind && ($0["path"] as? String)?.hasSuffix(file) == true }, "\(findings.map { $0["kind"] ?? "" })")
+    #expect(
+      findings.contains { $0["kind"] as? String == kind && ($0["path"] as? String)?.hasSuffix(file) == true },
+      "\(findings.map { $0["kind"] ?? "" })")
   }
 
   @Test(.enabled(if: enabled, "needs images/ and mtools"))

@@ -1,6 +1,6 @@
 import BootConfig
-import Testing
 import TestSupport
+import Testing
 
 @testable import BootBanks
 

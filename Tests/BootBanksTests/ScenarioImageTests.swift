@@ -60,7 +60,10 @@ struct ScenarioImageTests {
       if !isBank {
         if bank["bootCfgParses"] as? Bool == false {
           // The magic is there but the loader's reader rejects boot.cfg (a non-numeric integer).
-          if case .notABank(.bootConfigRejected)? = verdict?.status {} else { Issue.record("\(label): expected a rejected boot.cfg") }
+          if case .notABank(.bootConfigRejected)? = verdict?.status {
+          } else {
+            Issue.record("\(label): expected a rejected boot.cfg")
+          }
         } else {
           #expect(verdict?.status == .notABank(.noMagic), "\(label)")
         }

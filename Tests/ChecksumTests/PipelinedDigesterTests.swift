@@ -8,9 +8,11 @@ struct PipelinedDigesterTests {
   static let bytes = pseudoRandomBytes(count: (3 << 20) + 12_345, seed: 21)
   static let whole = Digester.digest(all, of: bytes)
 
-  @Test("scoped windows: the pipelined digest equals the single-threaded one", arguments: [
-    [Algorithm.crc32], [.sha256], [.sha1], [.crc32, .sha256], [.crc32, .sha256, .sha1],
-  ])
+  @Test(
+    "scoped windows: the pipelined digest equals the single-threaded one",
+    arguments: [
+      [Algorithm.crc32], [.sha256], [.sha1], [.crc32, .sha256], [.crc32, .sha256, .sha1],
+    ])
   func scoped(algorithms: [Algorithm]) throws {
     let set = Set(algorithms)
     let expected = Digester.digest(set, of: Self.bytes)
@@ -142,7 +144,7 @@ struct PipelinedDigesterTests {
     #expect(calls == 4)
   }
 
-    @Test("many streams in parallel give each its own digest")
+  @Test("many streams in parallel give each its own digest")
   func concurrent() {
     let inputs = (0..<9).map { pseudoRandomBytes(count: 100_000 * $0 + 1, seed: UInt64($0)) }
     let results = Digester.digestConcurrently(count: inputs.count, maxConcurrency: 3) { index in

@@ -4,14 +4,22 @@ import Testing
 @Suite("SHA-256 and SHA-1")
 struct SHAHasherTests {
   static let vectors: [(input: [UInt8], sha256: String, sha1: String)] = [
-    ([], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-     "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
-    (Array("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-     "a9993e364706816aba3e25717850c26c9cd0d89d"),
-    (Array("123456789".utf8), "15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225",
-     "f7c3bc1d808e04732adf679965ccc34ca7ae3441"),
-    ([UInt8](repeating: 0x61, count: 1_000_000), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
-     "34aa973cd4c4daa4f61eeb2bdbad27316534016f"),
+    (
+      [], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+      "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+    ),
+    (
+      Array("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+      "a9993e364706816aba3e25717850c26c9cd0d89d"
+    ),
+    (
+      Array("123456789".utf8), "15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225",
+      "f7c3bc1d808e04732adf679965ccc34ca7ae3441"
+    ),
+    (
+      [UInt8](repeating: 0x61, count: 1_000_000), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+      "34aa973cd4c4daa4f61eeb2bdbad27316534016f"
+    ),
   ]
 
   @Test("known answers")

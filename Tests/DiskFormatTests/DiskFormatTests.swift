@@ -31,13 +31,20 @@ struct LittleEndianTests {
 struct GUIDTests {
   @Test func canonicalFormSwapsTheFirstThreeFields() throws {
     // The ESP type GUID as it is stored on disk.
-    let disk: [UInt8] = [0x28, 0x73, 0x2A, 0xC1, 0x1F, 0xF8, 0xD2, 0x11, 0xBA, 0x4B, 0x00, 0xA0, 0xC9, 0x3E, 0xC9, 0x3B]
+    let disk: [UInt8] = [
+      0x28, 0x73, 0x2A, 0xC1, 0x1F, 0xF8, 0xD2, 0x11, 0xBA, 0x4B, 0x00, 0xA0, 0xC9, 0x3E, 0xC9, 0x3B,
+    ]
     let guid = GUID(onDisk: disk)
     #expect(guid.description == "C12A7328-F81F-11D2-BA4B-00A0C93EC93B")
     #expect(GUID("c12a7328-f81f-11d2-ba4b-00a0c93ec93b") == guid)
   }
 
-  @Test("malformed text is nil", arguments: ["", "C12A7328F81F11D2BA4B00A0C93EC93B", "G12A7328-F81F-11D2-BA4B-00A0C93EC93B", "C12A7328-F81F-11D2-BA4B-00A0C93EC93"])
+  @Test(
+    "malformed text is nil",
+    arguments: [
+      "", "C12A7328F81F11D2BA4B00A0C93EC93B", "G12A7328-F81F-11D2-BA4B-00A0C93EC93B",
+      "C12A7328-F81F-11D2-BA4B-00A0C93EC93",
+    ])
   func malformed(text: String) {
     #expect(GUID(text) == nil)
   }
@@ -76,8 +83,10 @@ struct FormatErrorTests {
     let crc = FormatError(
       structure: "GPT header", field: "HeaderCRC32", offset: 0x210,
       kind: .checksumMismatch(stored: 0x7DDA_5686, computed: 0x12A2_7163))
-    #expect(crc.description == "GPT header: HeaderCRC32 at byte 0x210 stores CRC32 0x7dda5686 but the bytes give 0x12a27163")
-    let size = FormatError(structure: "GPT header", field: "HeaderSize", offset: 0x20C, kind: .outOfRange(value: 600, allowed: 92...512))
+    #expect(
+      crc.description == "GPT header: HeaderCRC32 at byte 0x210 stores CRC32 0x7dda5686 but the bytes give 0x12a27163")
+    let size = FormatError(
+      structure: "GPT header", field: "HeaderSize", offset: 0x20C, kind: .outOfRange(value: 600, allowed: 92...512))
     #expect(size.description == "GPT header: HeaderSize at byte 0x20c is 600, expected 92...512")
   }
 

@@ -1,8 +1,8 @@
 import DiskFormat
 import DiskIO
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A FUSE file with an unreadable range (Tests/Fixtures/badsectors.py) under a loop device:
 /// a block device with bad sectors, as a worn USB/SD card has.
@@ -87,7 +87,9 @@ struct BadSectorTests {
 
   /// A worn card: a bad sector inside s.v00 of bank 6 of the sample device. verify names the
   /// LBA and the file it hurts, and goes on with everything else.
-  @Test(.enabled(if: available && TestPaths.fixture("esxi7.img") != nil, "needs FUSE, loop devices and images/ (make images)"))
+  @Test(
+    .enabled(
+      if: available && TestPaths.fixture("esxi7.img") != nil, "needs FUSE, loop devices and images/ (make images)"))
   func verifyMapsABadSectorToTheFileItHurts() throws {
     let image = try #require(TestPaths.fixture("esxi7.img"))
     let bank6 = 202752 * 512

@@ -2,8 +2,8 @@ import DiskFormat
 import DiskIO
 import Foundation
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Streaming windows")
 struct StreamTests {
@@ -53,6 +53,8 @@ struct StreamTests {
     expected.replaceSubrange(((8 << 20) - 100)..<(8 << 20), with: data.prefix(100))
     let target = try Target(path: path)
     #expect(try collect(target, 0..<Int64(8 << 20), method: method, window: 1 << 16) == expected)
-    #expect(try collect(target, 1_000_000..<1_200_000, method: method, window: 1 << 16) == Array(expected[1_000_000..<1_200_000]))
+    #expect(
+      try collect(target, 1_000_000..<1_200_000, method: method, window: 1 << 16)
+        == Array(expected[1_000_000..<1_200_000]))
   }
 }

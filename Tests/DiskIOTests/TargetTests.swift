@@ -1,8 +1,8 @@
 import DiskFormat
 import DiskIO
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Opening targets")
 struct TargetTests {
@@ -36,7 +36,9 @@ struct TargetTests {
     #expect(error?.kind == .outOfRange(size: 0))
   }
 
-  @Test("mapped windows return the file's bytes", arguments: [(0, 1), (0, 512), (4095, 2), (4096, 8192), (12345, 50000), (99_000, 1000)])
+  @Test(
+    "mapped windows return the file's bytes",
+    arguments: [(0, 1), (0, 512), (4095, 2), (4096, 8192), (12345, 50000), (99_000, 1000)])
   func mappedWindows(offset: Int, count: Int) throws {
     let (url, bytes) = try randomFile(100_000)
     let target = try Target(path: url.path)

@@ -34,7 +34,9 @@ struct CheckTests {
       case text.hasPrefix("Bad short file name"):
         // A `.`/`..` entry away from the start of a directory is "bad" to fsck.fat; ours
         // names it for what it is.
-        if let p = path, p.hasSuffix("/.") || p.hasSuffix("/..") { add("misplacedDotEntry", at: p) } else {
+        if let p = path, p.hasSuffix("/.") || p.hasSuffix("/..") {
+          add("misplacedDotEntry", at: p)
+        } else {
           add("badShortName", at: path)
         }
       case text.hasPrefix("Contains a free cluster"): add("chainHitsFreeCluster", at: path)

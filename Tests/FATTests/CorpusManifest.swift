@@ -1,5 +1,5 @@
-import Testing
 import Foundation
+import Testing
 
 /// One FAT volume of the shared corpus, as MANIFEST.json describes it.
 struct CorpusVolume: Sendable, CustomTestStringConvertible {

@@ -2,8 +2,8 @@ import Checksum
 import DiskFormat
 import FAT
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Every FAT volume of the shared corpus read back against what blkid, fsck.fat, mtools and
 /// 7-Zip reported about it (MANIFEST.json).

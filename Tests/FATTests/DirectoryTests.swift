@@ -67,13 +67,17 @@ struct DirectoryTests {
   @Test("NT lower-case bits apply to the base and the extension separately, as mtools shows")
   func caseBits() throws {
     var tiny = TinyFAT()
-    tiny.addEntry(directory: nil, name: TinyFAT.name83("BASE", "TXT"), attributes: 0x20, cluster: 0, size: 0, caseFlags: 0x08)
-    tiny.addEntry(directory: nil, name: TinyFAT.name83("EXT", "TXT"), attributes: 0x20, cluster: 0, size: 0, caseFlags: 0x10)
-    tiny.addEntry(directory: nil, name: TinyFAT.name83("BOTH", "TXT"), attributes: 0x20, cluster: 0, size: 0, caseFlags: 0x18)
+    tiny.addEntry(
+      directory: nil, name: TinyFAT.name83("BASE", "TXT"), attributes: 0x20, cluster: 0, size: 0, caseFlags: 0x08)
+    tiny.addEntry(
+      directory: nil, name: TinyFAT.name83("EXT", "TXT"), attributes: 0x20, cluster: 0, size: 0, caseFlags: 0x10)
+    tiny.addEntry(
+      directory: nil, name: TinyFAT.name83("BOTH", "TXT"), attributes: 0x20, cluster: 0, size: 0, caseFlags: 0x18)
     tiny.addEntry(directory: nil, name: [0x05] + Array("ABC    TXT".utf8), attributes: 0x20, cluster: 0, size: 0)
     let fat = try FATVolume(source: tiny.image)
     let names = try fat.list(fat.root).map(\.name)
-    #expect(names == ["base.TXT", "EXT.txt", "both.txt", "ÕABC.TXT"], "\(names)")  // 0x05 stands for 0xE5: Õ in code page 850
+    // 0x05 stands for 0xE5: Õ in code page 850.
+    #expect(names == ["base.TXT", "EXT.txt", "both.txt", "ÕABC.TXT"], "\(names)")
   }
 
   @Test("the root's volume-label entry is the label; it is never listed as a file")
@@ -167,7 +171,8 @@ struct ProbeTests {
     #expect(try VMwareFATMagic.read(from: at4096)?.offset == 4096)
     let at512 = MemoryImage(Self.withMagic(at: 512, size: 16384), sectorSize: 4096)
     #expect(try VMwareFATMagic.read(from: at512)?.offset == 512)
-    let partition = MemoryImage([UInt8](repeating: 0, count: 4096) + Self.withMagic(at: 4096, size: 16384), sectorSize: 4096)
+    let partition = MemoryImage(
+      [UInt8](repeating: 0, count: 4096) + Self.withMagic(at: 4096, size: 16384), sectorSize: 4096)
     #expect(try VMwareFATMagic.read(from: partition.slice(4096..<20480))?.offset == 8192)
     #expect(try VMwareFATMagic.read(from: MemoryImage([UInt8](repeating: 0, count: 8192))) == nil)
   }

@@ -1,8 +1,8 @@
 import DiskFormat
 import FAT
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The layout ESXi gives its banks (ESXI.md §2): FAT16 by the BPB (FATSz16 != 0) with 65526
 /// clusters of 16 KiB, above the 65524 that Microsoft's rule, the Linux driver and fsck.fat 4.2

@@ -1,8 +1,8 @@
 import DiskFormat
 import FAT
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// FAT32's extra metadata on a volume mkfs.fat made: the FSInfo hints, the backup boot sector,
 /// the dirty bits, the FAT copies. Each damaged field is a finding at its absolute offset.

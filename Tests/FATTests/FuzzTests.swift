@@ -1,7 +1,7 @@
 import DiskFormat
 import FAT
-import Testing
 import TestSupport
+import Testing
 
 /// Random damage to a small volume: opening, checking, walking and reading never trap and
 /// always finish. (A trap would end the test process; the time limit catches a hang.)

@@ -75,22 +75,24 @@ struct HostileInputTests {
     #expect(kinds.contains("lostClusters@"))
   }
 
-  @Test("absurd BPB values are errors naming the field", arguments: [
-    (offset: 0x0B, value: [UInt8]([0x00, 0x00]), field: "BPB_BytsPerSec"),
-    (offset: 0x0B, value: [0x00, 0x03], field: "BPB_BytsPerSec"),
-    (offset: 0x0B, value: [0x00, 0x20], field: "BPB_BytsPerSec"),
-    (offset: 0x0D, value: [3], field: "BPB_SecPerClus"),
-    (offset: 0x0E, value: [0, 0], field: "BPB_RsvdSecCnt"),
-    (offset: 0x10, value: [0], field: "BPB_NumFATs"),
-    (offset: 0x10, value: [200], field: "BPB_NumFATs"),
-    (offset: 0x11, value: [0, 0], field: "BPB_RootEntCnt"),
-    (offset: 0x13, value: [0, 0], field: "BPB_TotSec32"),
-    (offset: 0x13, value: [0xFF, 0xFF], field: "BPB_FATSz16"),  // more clusters than the FAT holds
-    (offset: 0x15, value: [0x12], field: "BPB_Media"),
-    (offset: 0x16, value: [0xFF, 0xFF], field: "BPB_TotSec16"),  // FATs larger than the volume
-    (offset: 0x00, value: [0x00], field: "BS_jmpBoot"),
-    (offset: 0x1FE, value: [0x00, 0x00], field: "Signature_word"),
-  ])
+  @Test(
+    "absurd BPB values are errors naming the field",
+    arguments: [
+      (offset: 0x0B, value: [UInt8]([0x00, 0x00]), field: "BPB_BytsPerSec"),
+      (offset: 0x0B, value: [0x00, 0x03], field: "BPB_BytsPerSec"),
+      (offset: 0x0B, value: [0x00, 0x20], field: "BPB_BytsPerSec"),
+      (offset: 0x0D, value: [3], field: "BPB_SecPerClus"),
+      (offset: 0x0E, value: [0, 0], field: "BPB_RsvdSecCnt"),
+      (offset: 0x10, value: [0], field: "BPB_NumFATs"),
+      (offset: 0x10, value: [200], field: "BPB_NumFATs"),
+      (offset: 0x11, value: [0, 0], field: "BPB_RootEntCnt"),
+      (offset: 0x13, value: [0, 0], field: "BPB_TotSec32"),
+      (offset: 0x13, value: [0xFF, 0xFF], field: "BPB_FATSz16"),  // more clusters than the FAT holds
+      (offset: 0x15, value: [0x12], field: "BPB_Media"),
+      (offset: 0x16, value: [0xFF, 0xFF], field: "BPB_TotSec16"),  // FATs larger than the volume
+      (offset: 0x00, value: [0x00], field: "BS_jmpBoot"),
+      (offset: 0x1FE, value: [0x00, 0x00], field: "Signature_word"),
+    ])
   func absurdBPB(offset: Int, value: [UInt8], field: String) {
     var tiny = TinyFAT()
     tiny.bytes.replaceSubrange(offset..<(offset + value.count), with: value)

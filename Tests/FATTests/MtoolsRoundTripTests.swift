@@ -1,8 +1,8 @@
 import DiskFormat
 import FAT
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Volumes made here with mkfs.fat and filled with mtools read back equal to what mtools
 /// wrote: every path, size and byte; and they check clean (as fsck.fat agrees).
@@ -56,7 +56,9 @@ struct MtoolsRoundTripTests {
       try fm.createDirectory(at: dir.appendingPathComponent(relative), withIntermediateDirectories: true)
       tree["/" + relative] = .some(nil)
     }
-    for (i, name) in names.enumerated() { try addFile(name, content(i, size: [0, 1, 511, 512, 513, 4096, 70_000, 3][i])) }
+    for (i, name) in names.enumerated() {
+      try addFile(name, content(i, size: [0, 1, 511, 512, 513, 4096, 70_000, 3][i]))
+    }
     // A deep tree: 24 levels.
     var deep = ""
     for level in 0..<24 {
@@ -67,7 +69,8 @@ struct MtoolsRoundTripTests {
     // A large directory: 300 entries, half with long names.
     try addDir("Large Dir")
     for i in 0..<300 {
-      try addFile(i % 2 == 0 ? "Large Dir/F\(i).DAT" : "Large Dir/file number \(i).data", content(1000 + i, size: i * 7))
+      try addFile(
+        i % 2 == 0 ? "Large Dir/F\(i).DAT" : "Large Dir/file number \(i).data", content(1000 + i, size: i * 7))
     }
     return tree
   }
@@ -100,11 +103,14 @@ struct MtoolsRoundTripTests {
       try Data(Self.content(500 + i, size: 3 * 4096)).write(to: fillers.appendingPathComponent(name))
       fillerNames.append(name)
     }
-    var status = try run("mcopy", ["-i", image, "-s"] + fillerNames.map { fillers.appendingPathComponent($0).path } + ["::/"])
+    var status = try run(
+      "mcopy", ["-i", image, "-s"] + fillerNames.map { fillers.appendingPathComponent($0).path } + ["::/"])
     try #require(status.status == 0, "mcopy fillers: \(status.stderr)")
     status = try run("mdel", ["-i", image] + stride(from: 0, to: 12, by: 2).map { "::/" + fillerNames[$0] })
     try #require(status.status == 0, "mdel: \(status.stderr)")
-    for i in stride(from: 1, to: 12, by: 2) { expected["/" + fillerNames[i]] = .some(Self.content(500 + i, size: 3 * 4096)) }
+    for i in stride(from: 1, to: 12, by: 2) {
+      expected["/" + fillerNames[i]] = .some(Self.content(500 + i, size: 3 * 4096))
+    }
     if layout.fatBits == 32 {
       // mtools allocates from the FSInfo next-free hint on FAT32; point it at cluster 2 so the
       // new file fills the holes left by the deleted fillers.

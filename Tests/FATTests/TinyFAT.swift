@@ -88,7 +88,8 @@ struct TinyFAT {
   }
 
   static func name83(_ base: String, _ ext: String = "") -> [UInt8] {
-    Array((base + String(repeating: " ", count: 8 - base.count) + ext + String(repeating: " ", count: 3 - ext.count)).utf8)
+    Array(
+      (base + String(repeating: " ", count: 8 - base.count) + ext + String(repeating: " ", count: 3 - ext.count)).utf8)
   }
 
   /// Adds a file whose bytes fill `clusters`.

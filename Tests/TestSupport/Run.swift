@@ -44,7 +44,8 @@ public func run(
   group.wait()
   let errData = errBox.data
   process.waitUntilExit()
-  return ProcessResult(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
+  return ProcessResult(
+    status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// True when `program` is on PATH.
@@ -60,7 +61,9 @@ public let loopDevicesAvailable: Bool = {
 
 /// Attaches `image` to a read-only loop device (optionally with 4096-byte sectors), runs `body`
 /// with the device path, and detaches it.
-public func withLoopDevice<R>(_ image: URL, sectorSize: Int = 512, readOnly: Bool = true, _ body: (String) throws -> R) throws -> R {
+public func withLoopDevice<R>(_ image: URL, sectorSize: Int = 512, readOnly: Bool = true, _ body: (String) throws -> R)
+  throws -> R
+{
   var arguments = ["--find", "--show"]
   if readOnly { arguments.append("--read-only") }
   if sectorSize != 512 { arguments += ["--sector-size", String(sectorSize)] }
