@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Every bank command on every generated scenario, human and JSON output: a documented exit
 /// status, JSON that parses with its documented top-level keys, and text that says something.
