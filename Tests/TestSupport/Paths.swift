@@ -18,10 +18,19 @@ public enum TestPaths {
     return FileManager.default.fileExists(atPath: url.path) ? url : nil
   }
 
-  /// A fresh scratch directory for one test.
-  public static func scratchDirectory(_ label: String = "test") throws -> URL {
+  /// One folder per test process under the temporary directory, removed when the process exits:
+  /// every scratch directory lives in it, so no test leaves files behind.
+  public static let runRoot: URL = {
     let url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("bootbank-\(label)-\(UUID().uuidString)")
+      .appendingPathComponent("bootbank-tests-\(ProcessInfo.processInfo.processIdentifier)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(at: TestPaths.runRoot) }
+    return url
+  }()
+
+  /// A fresh scratch directory for one test (removed with `runRoot` when the process exits).
+  public static func scratchDirectory(_ label: String = "test") throws -> URL {
+    let url = runRoot.appendingPathComponent("\(label)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
   }

@@ -5,9 +5,7 @@ public final class ScratchDirectory: @unchecked Sendable {
   public let url: URL
 
   public init(_ label: String = "test") throws {
-    url = FileManager.default.temporaryDirectory
-      .appendingPathComponent("bootbank-\(label)-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    url = try TestPaths.scratchDirectory(label)
   }
 
   deinit { try? FileManager.default.removeItem(at: url) }
