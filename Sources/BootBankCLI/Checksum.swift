@@ -53,18 +53,34 @@ struct ChecksumCommand: ParsableCommand {
     if let check { return try runCheck(check) }
     let algorithms = (try? Algorithm.parseList(algo).get()) ?? [.crc32, .sha256]
     let measured: ChecksumManifest
+    var problems: [Finding] = []
     do {
       let device = try OpenedDevice.open(target)
-      measured = try Measure.run(device, partition: partition, files: files, algorithms: algorithms, progress: true)
+      measured = try Measure.run(
+        device, partition: partition, files: files, algorithms: algorithms, progress: true, problems: &problems)
     } catch { throw failure(error, path: target.target) }
     if let manifest {
       do { try Measure.save(measured, to: manifest) } catch { throw failure(error, path: manifest) }
     }
     if output.json {
-      try printJSON(measured)
+      try printJSON(MeasuredReport(manifest: measured, findings: problems))
     } else {
       print(Measure.render(measured, algorithms: algorithms.sorted()))
+      for finding in problems { printError("\(finding.severity.rawValue): \(finding.message)") }
     }
+    throw ExitStatus.forFindings(problems).code
+  }
+
+  /// `checksum --json`: the manifest's keys, plus the files that could not be read.
+  struct MeasuredReport: Encodable {
+    var manifest: ChecksumManifest
+    var findings: [Finding]
+    func encode(to encoder: any Encoder) throws {
+      try manifest.encode(to: encoder)
+      var container = encoder.container(keyedBy: Keys.self)
+      try container.encode(findings, forKey: .findings)
+    }
+    enum Keys: String, CodingKey { case findings }
   }
 
   func runCheck(_ path: String) throws {
@@ -72,6 +88,7 @@ struct ChecksumCommand: ParsableCommand {
     do { saved = try ChecksumManifestFile.load(path) } catch { throw failure(error) }
     let algorithms = Set(saved.algorithms.compactMap(Algorithm.init(rawValue:)))
     let now: ChecksumManifest
+    var problems: [Finding] = []
     do {
       let device = try OpenedDevice.open(target)
       let partitions = Set(saved.regions.compactMap(\.partition))
@@ -80,23 +97,34 @@ struct ChecksumCommand: ParsableCommand {
       var regions: [ChecksumManifest.Region] = []
       var files: [ChecksumManifest.File] = []
       if wholeDevice {
-        regions += try Measure.run(device, partition: nil, files: false, algorithms: algorithms, progress: true).regions
+        regions += try Measure.run(
+          device, partition: nil, files: false, algorithms: algorithms, progress: true, problems: &problems
+        ).regions
       }
       for number in partitions.sorted() {
-        regions += try Measure.run(device, partition: number, files: false, algorithms: algorithms, progress: true)
-          .regions
+        regions += try Measure.run(
+          device, partition: number, files: false, algorithms: algorithms, progress: true, problems: &problems
+        ).regions
       }
       if filesMode {
         for number in Set(saved.files.map(\.partition)).sorted() {
-          files += try Measure.run(device, partition: number, files: true, algorithms: algorithms, progress: false)
-            .files
+          files += try Measure.run(
+            device, partition: number, files: true, algorithms: algorithms, progress: false, problems: &problems
+          ).files
         }
       }
       now = ChecksumManifest(
         created: Measure.timestamp(), device: saved.device, algorithms: saved.algorithms, regions: regions, files: files
       )
     } catch { throw failure(error, path: target.target) }
-    let differences = Measure.compare(saved: saved, now: now)
+    // A file that could not be read is reported once, as unreadable, not also as gone.
+    let unreadable = Set(problems.compactMap { p in p.path.map { "\(p.partition ?? 0):\($0.lowercased())" } })
+    let differences =
+      problems
+      + Measure.compare(saved: saved, now: now).filter { finding in
+        finding.kind != "fileMissing"
+          || !unreadable.contains("\(finding.partition ?? 0):\((finding.path ?? "").lowercased())")
+      }
     if output.json {
       try printJSON(CheckReport(equal: differences.isEmpty, findings: differences))
     } else if differences.isEmpty {
@@ -121,8 +149,11 @@ enum Measure {
     return formatter.string(from: Date())
   }
 
+  /// Measures a device, a partition or the files of FAT partitions. Files that cannot be read
+  /// (a bad sector, a broken chain) are left out of the result and added to `problems`.
   static func run(
-    _ device: OpenedDevice, partition: Int?, files: Bool, algorithms: Set<Algorithm>, progress: Bool
+    _ device: OpenedDevice, partition: Int?, files: Bool, algorithms: Set<Algorithm>, progress: Bool,
+    problems: inout [Finding]
   ) throws -> ChecksumManifest {
     let layout = device.layout
     var regions: [ChecksumManifest.Region] = []
@@ -147,7 +178,7 @@ enum Measure {
           }
           continue
         }
-        fileDigests += try digestFiles(volume, partition: p.number, algorithms: algorithms)
+        fileDigests += digestFiles(volume, partition: p.number, algorithms: algorithms, problems: &problems)
       }
     } else {
       let range: Range<Int64>
@@ -187,12 +218,16 @@ enum Measure {
   }
 
   /// Every file of a volume, hashed in parallel up to the core count.
-  static func digestFiles(_ volume: FATVolume, partition: Int, algorithms: Set<Algorithm>) throws -> [ChecksumManifest
-    .File]
-  {
+  static func digestFiles(
+    _ volume: FATVolume, partition: Int, algorithms: Set<Algorithm>, problems: inout [Finding]
+  ) -> [ChecksumManifest.File] {
     var entries: [FATEntry] = []
-    try volume.walk { entry in
-      if !entry.isDirectory && !entry.attributes.contains(.volumeLabel) { entries.append(entry) }
+    do {
+      try volume.walk { entry in
+        if !entry.isDirectory && !entry.attributes.contains(.volumeLabel) { entries.append(entry) }
+      }
+    } catch {
+      problems.append(.error("directoryUnreadable", "partition \(partition): \(error)", partition: partition))
     }
     let results = ResultBox(count: entries.count)
     let list = entries.sorted { $0.size > $1.size }
@@ -208,23 +243,37 @@ enum Measure {
             ChecksumManifest.File(
               partition: partition, path: entry.path, size: Int64(entry.size), crc32: d.crc32Hex, sha256: d.sha256Hex,
               sha1: d.sha1Hex)))
+      } catch let error as ReadError {
+        results.set(
+          index,
+          .failure(
+            FindingError(
+              "unreadableSector",
+              "partition \(partition): \(entry.path): unreadable at LBA \(error.firstLBA): \(error)",
+              offset: error.offset, lba: error.firstLBA, partition: partition, path: entry.path)))
       } catch {
-        results.set(index, .failure(FileError(path: entry.path, partition: partition, underlying: "\(error)")))
+        results.set(
+          index,
+          .failure(
+            FindingError(
+              "fileUnreadable", "partition \(partition): \(entry.path) cannot be read: \(error)", partition: partition,
+              path: entry.path)))
       }
     }
-    return try results.values().map { try $0.get() }.sorted { $0.path < $1.path }
+    var out: [ChecksumManifest.File] = []
+    for result in results.values() {
+      switch result {
+      case .success(let file): out.append(file)
+      case .failure(let failed): problems.append(failed.finding)
+      }
+    }
+    problems.sort { ($0.path ?? "") < ($1.path ?? "") }
+    return out.sorted { $0.path < $1.path }
   }
 
   struct MeasureError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
-  }
-
-  struct FileError: Error, CustomStringConvertible {
-    var path: String
-    var partition: Int
-    var underlying: String
-    var description: String { "partition \(partition): \(path): \(underlying)" }
   }
 
   /// Writes the JSON manifest and, beside it, a `sha256sum -c` list.
@@ -327,15 +376,15 @@ enum Measure {
 
 /// Results written by parallel workers, each to its own slot.
 final class ResultBox: @unchecked Sendable {
-  private var slots: [Result<ChecksumManifest.File, any Error>?]
+  private var slots: [Result<ChecksumManifest.File, FindingError>?]
   private let lock = NSLock()
   init(count: Int) { slots = Array(repeating: nil, count: count) }
-  func set(_ index: Int, _ value: Result<ChecksumManifest.File, any Error>) {
+  func set(_ index: Int, _ value: Result<ChecksumManifest.File, FindingError>) {
     lock.lock()
     slots[index] = value
     lock.unlock()
   }
-  func values() -> [Result<ChecksumManifest.File, any Error>] { slots.compactMap { $0 } }
+  func values() -> [Result<ChecksumManifest.File, FindingError>] { slots.compactMap { $0 } }
 }
 
 /// Throughput and ETA on stderr, only when stderr is a terminal.
@@ -362,5 +411,16 @@ final class ProgressMeter: @unchecked Sendable {
 
   func finish() {
     if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+  }
+}
+
+/// A finding carried through `Result` (which needs an `Error`).
+struct FindingError: Error {
+  var finding: Finding
+  init(
+    _ kind: String, _ message: String, offset: Int64? = nil, lba: UInt64? = nil, partition: Int? = nil,
+    path: String? = nil
+  ) {
+    finding = .error(kind, message, offset: offset, lba: lba, partition: partition, path: path)
   }
 }

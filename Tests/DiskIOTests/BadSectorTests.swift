@@ -108,6 +108,15 @@ struct BadSectorTests {
       // The other bank is still checked and sound.
       let other = (json["banks"] as? [[String: Any]])?.first { $0["partition"] as? Int == 5 }
       #expect(other?["verdict"] as? String == "ok")
+      // checksum --files digests every other file and names the one it cannot read (exit 1).
+      let sums = try BootbankBinary.run(["checksum", device, "--partition", "6", "--files", "--json"])
+      #expect(sums.status == 1)
+      let report = (try? JSONSerialization.jsonObject(with: sums.stdout)) as? [String: Any] ?? [:]
+      let files = (report["files"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+      #expect(files.contains("/sb.v00") && !files.contains("/s.v00"))
+      let unreadable = (report["findings"] as? [[String: Any]])?.first
+      #expect(unreadable?["path"] as? String == "/s.v00")
+      #expect(unreadable?["lba"] as? Int == bad / 512)
     }
   }
 }
