@@ -229,42 +229,30 @@ enum Measure {
     } catch {
       problems.append(.error("directoryUnreadable", "partition \(partition): \(error)", partition: partition))
     }
-    let results = ResultBox(count: entries.count)
     let list = entries.sorted { $0.size > $1.size }
-    DispatchQueue.concurrentPerform(iterations: list.count) { index in
-      let entry = list[index]
+    let results = Digester.digestConcurrently(count: list.count) { index in
       var digester = Digester(algorithms)
-      do {
-        try volume.forEachRun(of: entry) { digester.update($0) }
-        let d = digester.finalize()
-        results.set(
-          index,
-          .success(
-            ChecksumManifest.File(
-              partition: partition, path: entry.path, size: Int64(entry.size), crc32: d.crc32Hex, sha256: d.sha256Hex,
-              sha1: d.sha1Hex)))
-      } catch let error as ReadError {
-        results.set(
-          index,
-          .failure(
-            FindingError(
-              "unreadableSector",
-              "partition \(partition): \(entry.path): unreadable at LBA \(error.firstLBA): \(error)",
-              offset: error.offset, lba: error.firstLBA, partition: partition, path: entry.path)))
-      } catch {
-        results.set(
-          index,
-          .failure(
-            FindingError(
-              "fileUnreadable", "partition \(partition): \(entry.path) cannot be read: \(error)", partition: partition,
-              path: entry.path)))
-      }
+      try volume.forEachRun(of: list[index]) { digester.update($0) }
+      return digester.finalize()
     }
     var out: [ChecksumManifest.File] = []
-    for result in results.values() {
+    for (entry, result) in zip(list, results) {
       switch result {
-      case .success(let file): out.append(file)
-      case .failure(let failed): problems.append(failed.finding)
+      case .success(let d):
+        out.append(
+          ChecksumManifest.File(
+            partition: partition, path: entry.path, size: Int64(entry.size), crc32: d.crc32Hex, sha256: d.sha256Hex,
+            sha1: d.sha1Hex))
+      case .failure(let error as ReadError):
+        problems.append(
+          .error(
+            "unreadableSector", "partition \(partition): \(entry.path): unreadable at LBA \(error.firstLBA): \(error)",
+            offset: error.offset, lba: error.firstLBA, partition: partition, path: entry.path))
+      case .failure(let error):
+        problems.append(
+          .error(
+            "fileUnreadable", "partition \(partition): \(entry.path) cannot be read: \(error)", partition: partition,
+            path: entry.path))
       }
     }
     problems.sort { ($0.path ?? "") < ($1.path ?? "") }
@@ -374,19 +362,6 @@ enum Measure {
   }
 }
 
-/// Results written by parallel workers, each to its own slot.
-final class ResultBox: @unchecked Sendable {
-  private var slots: [Result<ChecksumManifest.File, FindingError>?]
-  private let lock = NSLock()
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
-  func set(_ index: Int, _ value: Result<ChecksumManifest.File, FindingError>) {
-    lock.lock()
-    slots[index] = value
-    lock.unlock()
-  }
-  func values() -> [Result<ChecksumManifest.File, FindingError>] { slots.compactMap { $0 } }
-}
-
 /// Throughput and ETA on stderr, only when stderr is a terminal.
 final class ProgressMeter: @unchecked Sendable {
   let total: Int64
@@ -411,16 +386,5 @@ final class ProgressMeter: @unchecked Sendable {
 
   func finish() {
     if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-  }
-}
-
-/// A finding carried through `Result` (which needs an `Error`).
-struct FindingError: Error {
-  var finding: Finding
-  init(
-    _ kind: String, _ message: String, offset: Int64? = nil, lba: UInt64? = nil, partition: Int? = nil,
-    path: String? = nil
-  ) {
-    finding = .error(kind, message, offset: offset, lba: lba, partition: partition, path: path)
   }
 }

@@ -13,7 +13,7 @@ public struct BankUUID: Hashable, Sendable, Comparable, CustomStringConvertible 
   public let bytes: [UInt8]
 
   /// The 16 magic bytes before the UUID.
-  public static let magic: [UInt8] = Array("VMWARE FAT16    ".utf8)
+  public static var magic: [UInt8] { VMwareFATMagic.signature }
 
   /// A UUID from its 16 on-disk bytes; `nil` for any other count.
   public init?(bytes: [UInt8]) {
@@ -24,20 +24,15 @@ public struct BankUUID: Hashable, Sendable, Comparable, CustomStringConvertible 
   /// The UUID in the first 32 bytes of a volume's second sector, or `nil` when the magic
   /// is not there (or fewer than 32 bytes are given).
   public init?(sector: [UInt8]) {
-    guard sector.count >= 32, sector[0..<16].elementsEqual(Self.magic) else { return nil }
-    self.bytes = Array(sector[16..<32])
+    guard let magic = VMwareFATMagic(parsing: sector.span, at: 0) else { return nil }
+    self.init(magic)
   }
 
   /// The kernel form: 32 lower-case hex digits, byte by byte (`vmfat_uuid_to_str`).
-  public var kernelForm: String { hexString(bytes) }
+  public var kernelForm: String { VMwareFATMagic.kernelForm(bytes) }
 
   /// The `/vmfs/volumes/` form: `%08x-%08x-%04x-%012x` of the little-endian fields.
-  public var volumesForm: String {
-    func le(_ range: Range<Int>) -> String {
-      range.reversed().map { hexByte(bytes[$0]) }.joined()
-    }
-    return "\(le(0..<4))-\(le(4..<8))-\(le(8..<10))-\(hexString(Array(bytes[10..<16])))"
-  }
+  public var volumesForm: String { VMwareFATMagic.volumeForm(bytes) }
 
   /// The UUID of a VMware FAT marker found by the FAT module.
   public init(_ magic: VMwareFATMagic) {

@@ -344,7 +344,7 @@ final class FileVerifier {
       }
     }
     if let saved, let savedHash, let want = saved.sha256 {
-      let got = savedHash.finalize().map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
+      let got = hexString(savedHash.finalize())
       if got != want {
         findings.append(
           .error(

@@ -165,7 +165,7 @@ import SystemPackage
       // A buffered read fails for a whole readahead window around a bad sector. Read the rest
       // again sector by sector, bypassing the cache: good sectors are kept, and the error names
       // the first sector that really fails.
-      return unsafe readPrecisely(into: raw, from: done, at: offset, firstError: err)
+      return unsafe readPrecisely(into: raw, from: done, at: offset)
     }
     return nil
   }
@@ -173,7 +173,7 @@ import SystemPackage
   /// Reads `raw[from...]` (device offset `offset + from`) one logical sector at a time with
   /// O_DIRECT; returns the error of the first sector that fails, or nil when all read.
   private func readPrecisely(
-    into raw: UnsafeMutableRawBufferPointer, from start: Int, at offset: Int64, firstError: Int32
+    into raw: UnsafeMutableRawBufferPointer, from start: Int, at offset: Int64
   ) -> ReadError? {
     let size = sectorSize
     let direct = unsafe open(path, O_RDONLY | CBlockDevice_O_DIRECT | O_CLOEXEC)
@@ -205,7 +205,6 @@ import SystemPackage
         from: bounce.baseAddress! + Int(from - sector), byteCount: Int(to - from))
       sector += Int64(size)
     }
-    _ = firstError
     return nil
   }
 

@@ -20,17 +20,20 @@ public struct VMwareFATMagic: Hashable, Sendable {
   }
 
   /// The kernel's rendering (`bootUUID=`): each byte as two lower-case hex digits.
-  public var kernelForm: String { hexString(uuid) }
+  public var kernelForm: String { Self.kernelForm(uuid) }
 
   /// The `/vmfs/volumes` rendering: the bytes unpacked little-endian as `<IIH6s>` and printed
   /// `%08x-%08x-%04x-<12 hex digits>`.
-  public var volumeForm: String {
-    let a = uuid.littleEndian(UInt32.self, at: 0) ?? 0
-    let b = uuid.littleEndian(UInt32.self, at: 4) ?? 0
-    let c = uuid.littleEndian(UInt16.self, at: 8) ?? 0
-    let hc = String(c, radix: 16)
-    return hex32(a) + "-" + hex32(b) + "-" + String(repeating: "0", count: 4 - hc.count) + hc + "-"
-      + hexString(Array(uuid[10..<16]))
+  public var volumeForm: String { Self.volumeForm(uuid) }
+
+  /// The kernel rendering of 16 UUID bytes (`vmfat_uuid_to_str`).
+  public static func kernelForm(_ uuid: [UInt8]) -> String { hexString(uuid) }
+
+  /// The `/vmfs/volumes` rendering of 16 UUID bytes (fewer bytes read as zero-padded).
+  public static func volumeForm(_ uuid: [UInt8]) -> String {
+    let bytes = Array((uuid + [UInt8](repeating: 0, count: 16)).prefix(16))
+    func le(_ range: Range<Int>) -> String { range.reversed().map { hexByte(bytes[$0]) }.joined() }
+    return "\(le(0..<4))-\(le(4..<8))-\(le(8..<10))-\(hexString(Array(bytes[10..<16])))"
   }
 
   /// Reads the marker of the volume that fills `source`: at byte `sectorSize`, and on 4Kn
