@@ -79,3 +79,23 @@ struct ChecksumCommandTests {
     #expect(try BootbankBinary.run(["checksum", "/dev/null", "--algo", "md5"]).status == 64)
   }
 }
+
+/// Saved manifests are read back from disk: garbage, a truncated file or another format is a
+/// clear error with status 2, never a crash.
+@Suite("checksum manifests that are not manifests")
+struct ChecksumManifestInputTests {
+  @Test(
+    .enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)),
+    arguments: ["", "{", "not json at all", #"{"format": "something-else/9"}"#, #"{"format": "bootbank-checksum/1"}"#])
+  func aBadManifestIsStatusTwo(text: String) throws {
+    let dir = try ScratchDirectory("bad-manifest")
+    let path = dir.path("m.json")
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let check = try BootbankBinary.run(["checksum", "--check", path, Scenarios.path("esxi7.img")])
+    #expect(check.status == 2)
+    #expect(check.stderr.contains(path), "\(check.stderr)")
+    let verify = try BootbankBinary.run(["verify", Scenarios.path("esxi7.img"), "--manifest", path])
+    #expect(verify.status == 2)
+    #expect(verify.stderr.contains(path), "\(verify.stderr)")
+  }
+}
