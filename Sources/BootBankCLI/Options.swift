@@ -29,3 +29,45 @@ struct OutputOptions: ParsableArguments {
   @Flag(name: .long, help: "Print JSON (stable keys, documented in the README) instead of text.")
   var json = false
 }
+
+/// `--format` and `--textfile` of the commands that expose metrics (status, verify).
+struct MetricsOptions: ParsableArguments {
+  enum Format: String, ExpressibleByArgument, CaseIterable {
+    case text, json, prometheus
+  }
+
+  @Option(
+    name: .long,
+    help:
+      "Output format: text, json (as --json) or prometheus (the text exposition format node_exporter's textfile collector reads)."
+  )
+  var format: Format?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Also write the metrics to FILE atomically (temporary file, fsync, rename), for node_exporter's textfile collector.",
+      valueName: "FILE.prom"),
+    completion: .file(extensions: ["prom"]))
+  var textfile: String?
+
+  func validate() throws {
+    if let textfile, !textfile.hasSuffix(".prom") {
+      throw ValidationError("--textfile must name a .prom file (the textfile collector reads only those): \(textfile)")
+    }
+  }
+
+  /// Whether metrics are asked for at all.
+  var wanted: Bool { format == .prometheus || textfile != nil }
+
+  /// Prints the metrics when `--format prometheus`, and writes `--textfile`.
+  func emit(_ metrics: Prometheus) throws {
+    let text = metrics.render()
+    if format == .prometheus { print(text, terminator: "") }
+    if let textfile {
+      do { try AtomicFile.write(Array(text.utf8), to: textfile) } catch {
+        throw failure(error, path: textfile)
+      }
+    }
+  }
+}

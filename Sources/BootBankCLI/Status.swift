@@ -19,6 +19,7 @@ struct Status: ParsableCommand {
 
   @OptionGroup var target: TargetOptions
   @OptionGroup var output: OutputOptions
+  @OptionGroup var metrics: MetricsOptions
 
   @Option(name: .long, help: "Also show the next N boots, for a trial boot that succeeds and one that fails (1...64).")
   var after: Int?
@@ -31,13 +32,26 @@ struct Status: ParsableCommand {
   }
 
   func run() throws {
+    let run = MetricsRun(command: "status", device: target.target)
     let status: BankStatus
     do {
       let device = try OpenedDevice.open(target)
       status = try BankStatus.read(from: device.target, layout: device.layout, rollbackRequested: rollback)
-    } catch { throw failure(error, path: target.target) }
+    } catch {
+      if metrics.wanted { try metrics.emit(run.unreadable()) }
+      throw failure(error, path: target.target)
+    }
     let report = StatusReport(status: status, after: after)
-    if output.json {
+    if metrics.wanted {
+      var exposition = Prometheus()
+      Metrics.add(status, to: &exposition, device: target.target)
+      Metrics.add(findings: status.layout.allFindings + status.findings, to: &exposition, device: target.target)
+      run.finish(&exposition, readable: status.layout.type != .none)
+      try metrics.emit(exposition)
+    }
+    if metrics.format == .prometheus {
+      // The metrics were the output.
+    } else if output.json || metrics.format == .json {
       try printJSON(report)
     } else {
       print(report.render())

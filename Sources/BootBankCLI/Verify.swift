@@ -25,25 +25,46 @@ struct Verify: ParsableCommand {
 
   @OptionGroup var target: TargetOptions
   @OptionGroup var output: OutputOptions
+  @OptionGroup var metrics: MetricsOptions
 
   @Option(name: .long, help: "A manifest saved by `bootbank checksum --manifest`: report every file changed since.")
   var manifest: String?
 
   func run() throws {
+    let run = MetricsRun(command: "verify", device: target.target)
+    let json = output.json || metrics.format == .json
     let result: Verification
     do {
       let device = try OpenedDevice.open(target)
       let saved = try manifest.map { try ChecksumManifestFile.load($0) }
       result = try BankVerifier.verify(device.target, layout: device.layout, saved: saved)
+      if metrics.wanted {
+        let status = try BankStatus.read(from: device.target, layout: device.layout)
+        var exposition = Prometheus()
+        Metrics.add(status, to: &exposition, device: target.target)
+        Metrics.add(result, to: &exposition, device: target.target)
+        Metrics.add(findings: result.allFindings, to: &exposition, device: target.target)
+        run.finish(&exposition, readable: device.layout.type != .none)
+        try metrics.emit(exposition)
+      }
       if device.layout.type == .none {
-        if output.json { try printJSON(result) } else { print(render(result)) }
+        try show(result, json: json)
         throw ExitStatus.unreadable.code
       }
     } catch let code as ExitCode {
       throw code
-    } catch { throw failure(error, path: target.target) }
-    if output.json { try printJSON(result) } else { print(render(result)) }
+    } catch {
+      if metrics.wanted { try metrics.emit(run.unreadable()) }
+      throw failure(error, path: target.target)
+    }
+    try show(result, json: json)
     throw (result.verdict == .ok && result.allFindings.isEmpty ? ExitStatus.ok : ExitStatus.findings).code
+  }
+
+  /// Prints the result as text or JSON (nothing when the metrics are the output).
+  func show(_ result: Verification, json: Bool) throws {
+    guard metrics.format != .prometheus else { return }
+    if json { try printJSON(result) } else { print(render(result)) }
   }
 
   func render(_ result: Verification) -> String {
