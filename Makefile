@@ -12,7 +12,7 @@ APT_TOOLS  := gdisk fdisk dosfstools mtools rhash bmap-tools xxd xz-utils gzip p
               fuse3 python3-pyfuse3 isal openssl
 APT_ALL    := $(APT_BUILD) $(APT_TOOLS)
 
-.PHONY: all build deps lint test demo bench images check-images install clean
+.PHONY: all build deps lint test demo bench images check-images install clean man completions deb install-files
 
 all: build
 
@@ -40,7 +40,7 @@ check-images: deps
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
-test: deps images lint
+test: deps images lint deb
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 
@@ -53,9 +53,57 @@ bench: build
 	bash Benchmarks/bench.sh
 	bash Benchmarks/bench-verify.sh
 
-install: build
-	install -d $(PREFIX)/bin
-	install -m 0755 $(RELEASE) $(PREFIX)/bin/bootbank
+# The man page comes from argument-parser's generate-manual tool (the same help text as
+# --help), the completion scripts from the binary itself; both from BIN.
+BIN         ?= $(RELEASE)
+MANPAGE     := .build/man/bootbank.1
+COMPLETIONS := .build/completions
+
+man:
+	$(SWIFT) build --product generate-manual >/dev/null
+	mkdir -p $(dir $(MANPAGE))
+	.build/debug/generate-manual $(BIN) --date $$(date -u +%Y-%m-%d) --output-directory $(dir $(MANPAGE))
+	@test -s $(MANPAGE) && echo "man page: $(MANPAGE)"
+
+completions:
+	mkdir -p $(COMPLETIONS)
+	$(BIN) --generate-completion-script bash > $(COMPLETIONS)/bootbank
+	$(BIN) --generate-completion-script zsh > $(COMPLETIONS)/_bootbank
+	$(BIN) --generate-completion-script fish > $(COMPLETIONS)/bootbank.fish
+
+# Installs BIN (default: the release build) with its man page, completions and the contrib
+# textfile service under DESTDIR/PREFIX.
+install: build man completions install-files
+
+install-files:
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/lib/bootbank \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/bootbank/prometheus
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/bootbank
+	gzip -9n < $(MANPAGE) > $(DESTDIR)$(PREFIX)/share/man/man1/bootbank.1.gz
+	install -m 0644 $(COMPLETIONS)/bootbank $(DESTDIR)$(PREFIX)/share/bash-completion/completions/bootbank
+	install -m 0644 $(COMPLETIONS)/_bootbank $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_bootbank
+	install -m 0644 $(COMPLETIONS)/bootbank.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/bootbank.fish
+	install -m 0755 contrib/bootbank-textfile $(DESTDIR)$(PREFIX)/lib/bootbank/bootbank-textfile
+	sed 's|/usr/lib/bootbank/|$(PREFIX)/lib/bootbank/|' contrib/systemd/bootbank-textfile.service \
+	  > $(DESTDIR)$(PREFIX)/lib/systemd/system/bootbank-textfile.service
+	install -m 0644 contrib/systemd/bootbank-textfile.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 0644 contrib/prometheus/bootbank-alerts.yml $(DESTDIR)$(PREFIX)/share/doc/bootbank/prometheus/
+
+# A Debian package of a binary built with the Swift runtime linked in (no Swift on the host).
+# Depends: the Debian packages of the shared libraries the binary loads, found with ldd and dpkg.
+STATIC_BUILD := .build-static
+STATIC_BIN   := $(STATIC_BUILD)/release/bootbank
+DEB_ROOT     := $(STATIC_BUILD)/deb
+deb: deps
+	$(SWIFT) build -c release --product bootbank --static-swift-stdlib --scratch-path $(STATIC_BUILD)
+	rm -rf $(DEB_ROOT) && mkdir -p $(DEB_ROOT)/DEBIAN
+	$(MAKE) --no-print-directory man completions BIN=$(STATIC_BIN)
+	$(MAKE) --no-print-directory install-files BIN=$(STATIC_BIN) DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr
+	bash contrib/debian/control.sh $(STATIC_BIN) $(DEB_ROOT) > $(DEB_ROOT)/DEBIAN/control
+	version=$$(sed -n 's/^Version: //p' $(DEB_ROOT)/DEBIAN/control); \
+	  dpkg-deb --root-owner-group --build $(DEB_ROOT) bootbank_$${version}_amd64.deb
 
 clean:
 	rm -rf .build
