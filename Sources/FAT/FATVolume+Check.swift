@@ -72,7 +72,7 @@ extension FATVolume {
 
   private func checkDirtyBits(_ sink: FindingSink) {
     let boot = bootSector
-    let flagOffset = baseOffset + (type == .fat32 ? 0x41 : 0x25)
+    let flagOffset = baseOffset + Int64(boot.stateFlagsOffset)
     if boot.isDirty {
       sink.append(
         .warning(
@@ -429,7 +429,7 @@ extension FATVolume {
         .error(
           "backupBootSectorInvalid",
           "BPB_BkBootSec is \(boot.backupBootSector), outside the \(boot.reservedSectors) reserved sectors",
-          offset: baseOffset + 0x32))
+          offset: baseOffset + Int64(BootSector.backupBootSectorOffset)))
       return
     }
     let offset = Int64(boot.backupBootSector) * Int64(boot.bytesPerSector)
@@ -460,7 +460,7 @@ extension FATVolume {
     let boot = bootSector
     let noName = Array("NO NAME    ".utf8)
     var bootLabel = boot.hasExtendedFields && boot.volumeLabel.count == 11 ? boot.volumeLabel : noName
-    let labelOffset = baseOffset + (type == .fat32 ? 0x47 : 0x2B)
+    let labelOffset = baseOffset + Int64(boot.volumeLabelOffset)
     let rootItem = try readDirectory(root, findings: nil).first { $0.isLabel }
     var rootBytes = rootItem?.entry.rawName
     if rootBytes?.first == 0x05 { rootBytes?[0] = 0xE5 }
