@@ -78,8 +78,7 @@ extension FATVolume {
           "dirtyBit", "the dirty bit is set in the boot sector: the volume was not unmounted cleanly",
           offset: flagOffset))
     } else if type != .fat12, let flags = table.rawValue(1) {
-      let clean: UInt32 = type == .fat32 ? 0x0800_0000 : 0x8000
-      if flags & clean == 0 {
+      if flags & type.cleanShutdownBit == 0 {
         sink.append(
           .warning(
             "dirtyBit", "FAT entry 1 has its clean-shutdown bit clear: the volume was not unmounted cleanly",
@@ -215,8 +214,8 @@ extension FATVolume {
       return
     }
     let offset = Int64(boot.backupBootSector) * Int64(boot.bytesPerSector)
-    let primary = try source.read(at: 0, count: 512)
-    let backup = try source.read(at: offset, count: 512)
+    let primary = try source.read(at: 0, count: BootSector.size)
+    let backup = try source.read(at: offset, count: BootSector.size)
     if primary != backup {
       let at = primary.indices.first { primary[$0] != backup[$0] } ?? 0
       sink.append(
