@@ -104,7 +104,7 @@ struct InfoReport: Codable {
         sectorSizeSource: source),
       table: TableView(
         type: layout.type.rawValue, linuxType: layout.linuxType.rawValue, esxiBootable: layout.esxiBootable,
-        diskGUID: layout.diskGUID, structures: layout.structures, findings: layout.findings),
+        diskGUID: layout.diskGUID?.description, structures: layout.structures, findings: layout.findings),
       partitions: [], partitionsSource: "loader", crossCheck: nil)
     var shown = layout.partitions
     if shown.isEmpty, let linux = layout.linuxPartitions, !linux.isEmpty {

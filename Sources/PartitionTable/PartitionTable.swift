@@ -103,7 +103,7 @@ public enum PartitionTable {
     layout.partitions = gpt.primaryPartitions ?? []
     if gpt.primaryPartitions == nil, let backup = gpt.backupPartitions { layout.linuxPartitions = backup }
     if gpt.primaryPartitions == nil, gpt.backupPartitions == nil { layout.linuxType = .none }
-    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID.description
+    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID
     layout.gpt = gpt
     if !gpt.primaryOK {
       if gpt.backupOK {
@@ -143,7 +143,7 @@ public enum PartitionTable {
       layout.structures.insert(protectiveVerdict(mbr, sectors: layout.sectorCount), at: 0)
     }
     layout.structures += gpt.verdicts
-    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID.description
+    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID
     layout.findings.append(
       Finding(
         .error, "esxiSeesMBR",

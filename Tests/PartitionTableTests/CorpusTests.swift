@@ -84,7 +84,7 @@ struct CorpusTests {
     #expect(layout.sectorSizeReason == (fourK ? .gptHeaderFoundOnlyAtOtherSize : .gptHeaderAtLBA1))
     #expect(layout.esxiBootable)
     #expect(!layout.hasErrors, "\(layout.allFindings.map(\.message))")
-    #expect(layout.diskGUID == table["id"] as? String)
+    #expect(layout.diskGUID?.description == table["id"] as? String)
     let expected = table["partitions"] as? [[String: Any]] ?? []
     try #require(layout.partitions.count == expected.count)
     for (ours, theirs) in zip(layout.partitions, expected) {
