@@ -328,7 +328,7 @@ public struct BootSector: Hashable, Sendable {
   public var totalSectors: UInt32 { totalSectors16 != 0 ? UInt32(totalSectors16) : totalSectors32 }
   /// BPB_FATSz16 when non-zero, else BPB_FATSz32: sectors per FAT copy.
   public var sectorsPerFAT: UInt32 { fatSize16 != 0 ? UInt32(fatSize16) : fatSize32 }
-  /// The name and absolute offset of the FAT size field in use (BPB_FATSz16 or BPB_FATSz32).
+  /// The name and offset (in the sector) of the FAT size field in use (BPB_FATSz16 or BPB_FATSz32).
   public var fatSizeField: (name: String, offset: Int) {
     type == .fat32 ? ("BPB_FATSz32", Offset.fatSize32) : ("BPB_FATSz16", Offset.fatSize16)
   }

@@ -34,6 +34,8 @@ public struct DirectoryEntry: Hashable, Sendable {
   }
   /// Bytes of a directory slot.
   public static let size = 32
+  /// DIR_Name[0] values: no more entries in this directory, and a deleted entry.
+  public static let endMark: UInt8 = 0x00, deletedMark: UInt8 = 0xE5
   /// DIR_NTRes bits.
   public static let lowerCaseBase: UInt8 = 0x08, lowerCaseExtension: UInt8 = 0x10
 
