@@ -199,7 +199,7 @@ enum Measure {
       created: timestamp(),
       device: ChecksumManifest.Device(
         path: device.target.path, sizeBytes: device.target.byteCount, sectorSize: layout.sectorSize,
-        table: layout.type.rawValue, diskGUID: layout.diskGUID),
+        table: layout.type.rawValue, diskGUID: layout.diskGUID?.description),
       algorithms: algorithms.sorted().map(\.rawValue), regions: regions, files: fileDigests)
   }
 

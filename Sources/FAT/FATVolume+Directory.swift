@@ -18,6 +18,17 @@ struct DirectoryItem {
   }
 }
 
+/// Long-name slots collected while walking a directory, waiting for their 8.3 entry.
+struct LongNameAssembly {
+  var checksum: UInt8
+  /// The name's code units, filled from the end as slots arrive.
+  var units: [UInt16]
+  /// The sequence number the next slot must carry (0: complete).
+  var next: Int
+  /// Absolute byte offset of the first slot (the one marked last).
+  var offset: Int64
+}
+
 extension FATVolume {
   /// The clusters a directory occupies, bounded by `maximumDirectoryBytes`.
   func directoryClusters(_ directory: FATEntry) -> ClusterChain {
@@ -52,17 +63,14 @@ extension FATVolume {
     _ directory: FATEntry, clusters: [UInt32]? = nil, findings: FindingSink?
   ) throws -> [DirectoryItem] {
     var items: [DirectoryItem] = []
-    var pending: (checksum: UInt8, units: [UInt16], next: Int, offset: Int64)? = nil
+    var pending: LongNameAssembly? = nil
     var index = 0
-    let fat32 = type == .fat32
-    func dirPath(_ name: String) -> String { directory.isRoot ? "/" + name : directory.path + "/" + name }
     func orphan(_ why: String, at offset: Int64) {
       findings?.append(
         .error("lfnOrphan", "\(directory.path): long-name slots \(why)", offset: offset, path: directory.path))
     }
 
     extents: for extent in directoryExtents(directory, clusters: clusters) {
-      let length = Int(extent.upperBound - extent.lowerBound)
       guard extent.upperBound <= source.byteCount else {
         findings?.append(
           .error(
@@ -71,67 +79,30 @@ extension FATVolume {
             offset: absolute(extent.lowerBound), path: directory.path))
         break
       }
-      let bytes = try source.read(at: extent.lowerBound, count: length)
+      let bytes = try source.read(at: extent.lowerBound, count: Int(extent.upperBound - extent.lowerBound))
       var slot = 0
-      while slot + 32 <= bytes.count {
+      while slot + DirectoryEntry.size <= bytes.count {
         defer {
-          slot += 32
+          slot += DirectoryEntry.size
           index += 1
         }
         let offset = absolute(extent.lowerBound + Int64(slot))
-        let first = bytes[slot]
-        if first == 0x00 { break extents }
-        let attr = bytes[slot + 11]
-        if first == 0xE5 {
+        let first = bytes[slot + DirectoryEntry.Offset.name]
+        if first == DirectoryEntry.endMark { break extents }
+        if first == DirectoryEntry.deletedMark {
           if let p = pending { orphan("are followed by a deleted entry", at: p.offset) }
           pending = nil
           continue
         }
-        let span = bytes.span.extracting(slot..<(slot + 32))
-        if attr & 0x3F == 0x0F {
-          guard let lfn = LongNameSlot(slot: span) else { continue }
-          if lfn.isLast {
-            if let p = pending { orphan("end without their 8.3 entry", at: p.offset) }
-            guard lfn.sequence >= 1, lfn.sequence <= 20 else {
-              orphan("have sequence number \(lfn.sequence) (1-20 allowed)", at: offset)
-              pending = nil
-              continue
-            }
-            var units = [UInt16](repeating: 0xFFFF, count: lfn.sequence * 13)
-            units.replaceSubrange(((lfn.sequence - 1) * 13)..<(lfn.sequence * 13), with: lfn.units)
-            pending = (lfn.checksum, units, lfn.sequence - 1, offset)
-          } else if var p = pending, lfn.sequence == p.next, p.next >= 1, lfn.checksum == p.checksum {
-            p.units.replaceSubrange(((lfn.sequence - 1) * 13)..<(lfn.sequence * 13), with: lfn.units)
-            p.next -= 1
-            pending = p
-          } else {
-            orphan(
-              pending == nil
-                ? "with sequence \(lfn.sequence) have no start" : "are out of sequence (got \(lfn.sequence))",
-              at: offset)
-            pending = nil
-          }
+        let span = bytes.span.extracting(slot..<(slot + DirectoryEntry.size))
+        if bytes[slot + DirectoryEntry.Offset.attributes] & 0x3F == FATAttributes.longName.rawValue {
+          if let lfn = LongNameSlot(slot: span) { collect(lfn, at: offset, into: &pending, orphan: orphan) }
           continue
         }
-        guard let entry = DirectoryEntry(slot: span, fat32: fat32) else { continue }
+        guard let entry = DirectoryEntry(slot: span, fat32: type == .fat32) else { continue }
         var longName: String? = nil
         if let p = pending {
-          if p.next != 0 {
-            orphan("stop before sequence 1", at: p.offset)
-          } else if p.checksum != entry.checksum {
-            findings?.append(
-              .error(
-                "lfnBadChecksum",
-                "\(dirPath(entry.shortName)): long-name checksum 0x\(hexByte(p.checksum)) does not match the 8.3 name's 0x\(hexByte(entry.checksum))",
-                offset: p.offset, path: dirPath(entry.shortName)))
-          } else if let name = LongNameSlot.name(from: p.units) {
-            longName = name
-          } else {
-            findings?.append(
-              .error(
-                "lfnBadName", "\(dirPath(entry.shortName)): long name is not valid UTF-16", offset: p.offset,
-                path: dirPath(entry.shortName)))
-          }
+          longName = resolve(p, for: entry, in: directory, findings: findings, orphan: orphan)
           pending = nil
         }
         items.append(DirectoryItem(entry: entry, longName: longName, index: index, offset: offset))
@@ -139,6 +110,59 @@ extension FATVolume {
     }
     if let p = pending { orphan("end the directory without their 8.3 entry", at: p.offset) }
     return items
+  }
+
+  /// The long-name slot rule (fsck.fat's `lfn_add_slot`): the slot marked last starts a name
+  /// of 1 to 20 slots; each following slot must carry the next lower sequence number and the
+  /// same checksum. Anything else orphans what was collected.
+  private func collect(
+    _ lfn: LongNameSlot, at offset: Int64, into pending: inout LongNameAssembly?, orphan: (String, Int64) -> Void
+  ) {
+    let width = LongNameSlot.unitsPerSlot
+    if lfn.isLast {
+      if let p = pending { orphan("end without their 8.3 entry", p.offset) }
+      guard lfn.sequence >= 1, lfn.sequence <= 20 else {
+        orphan("have sequence number \(lfn.sequence) (1-20 allowed)", offset)
+        pending = nil
+        return
+      }
+      var units = [UInt16](repeating: 0xFFFF, count: lfn.sequence * width)
+      units.replaceSubrange(((lfn.sequence - 1) * width)..<(lfn.sequence * width), with: lfn.units)
+      pending = LongNameAssembly(checksum: lfn.checksum, units: units, next: lfn.sequence - 1, offset: offset)
+    } else if var p = pending, lfn.sequence == p.next, p.next >= 1, lfn.checksum == p.checksum {
+      p.units.replaceSubrange(((lfn.sequence - 1) * width)..<(lfn.sequence * width), with: lfn.units)
+      p.next -= 1
+      pending = p
+    } else {
+      orphan(
+        pending == nil ? "with sequence \(lfn.sequence) have no start" : "are out of sequence (got \(lfn.sequence))",
+        offset)
+      pending = nil
+    }
+  }
+
+  /// The rule for the 8.3 entry after long-name slots: they must have reached sequence 1,
+  /// carry its checksum and decode as UTF-16. Returns the long name, or nil with a finding.
+  private func resolve(
+    _ p: LongNameAssembly, for entry: DirectoryEntry, in directory: FATEntry, findings: FindingSink?,
+    orphan: (String, Int64) -> Void
+  ) -> String? {
+    let path = directory.isRoot ? "/" + entry.shortName : directory.path + "/" + entry.shortName
+    if p.next != 0 {
+      orphan("stop before sequence 1", p.offset)
+    } else if p.checksum != entry.checksum {
+      findings?.append(
+        .error(
+          "lfnBadChecksum",
+          "\(path): long-name checksum 0x\(hexByte(p.checksum)) does not match the 8.3 name's 0x\(hexByte(entry.checksum))",
+          offset: p.offset, path: path))
+    } else if let name = LongNameSlot.name(from: p.units) {
+      return name
+    } else {
+      findings?.append(
+        .error("lfnBadName", "\(path): long name is not valid UTF-16", offset: p.offset, path: path))
+    }
+    return nil
   }
 
   /// A resolved entry for a directory item.

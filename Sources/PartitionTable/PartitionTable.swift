@@ -103,7 +103,8 @@ public enum PartitionTable {
     layout.partitions = gpt.primaryPartitions ?? []
     if gpt.primaryPartitions == nil, let backup = gpt.backupPartitions { layout.linuxPartitions = backup }
     if gpt.primaryPartitions == nil, gpt.backupPartitions == nil { layout.linuxType = .none }
-    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID.description
+    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID
+    layout.gpt = gpt
     if !gpt.primaryOK {
       if gpt.backupOK {
         layout.findings.append(
@@ -133,6 +134,7 @@ public enum PartitionTable {
   static func addLinuxGPT(to layout: inout DiskLayout, from source: any ByteSource, why: String) throws {
     let gpt = try GPTTable.read(from: source, sectorSize: layout.sectorSize)
     guard let linux = gpt.primaryPartitions ?? gpt.backupPartitions else { return }
+    layout.gpt = gpt
     layout.linuxType = .gpt
     layout.linuxPartitions = linux
     layout.esxiBootable = false
@@ -141,7 +143,7 @@ public enum PartitionTable {
       layout.structures.insert(protectiveVerdict(mbr, sectors: layout.sectorCount), at: 0)
     }
     layout.structures += gpt.verdicts
-    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID.description
+    layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID
     layout.findings.append(
       Finding(
         .error, "esxiSeesMBR",

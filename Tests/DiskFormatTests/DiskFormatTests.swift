@@ -1,4 +1,5 @@
 import DiskFormat
+import Foundation
 import Testing
 
 @Suite("Little-endian reads")
@@ -24,6 +25,8 @@ struct LittleEndianTests {
     #expect(out == [0xEF, 0xBE, 0xAD, 0xDE])
     out.storeLittleEndian(UInt16(0x1234), at: 1)
     #expect(out == [0xEF, 0x34, 0x12, 0xDE])
+    out.storeBytes([0xAA, 0xBB], at: 2)
+    #expect(out == [0xEF, 0x34, 0xAA, 0xBB])
   }
 }
 
@@ -47,6 +50,14 @@ struct GUIDTests {
     ])
   func malformed(text: String) {
     #expect(GUID(text) == nil)
+  }
+
+  @Test func codableAsTheCanonicalString() throws {
+    let guid = try #require(GUID("C12A7328-F81F-11D2-BA4B-00A0C93EC93B"))
+    let json = try JSONEncoder().encode([guid])
+    #expect(String(decoding: json, as: UTF8.self) == #"["C12A7328-F81F-11D2-BA4B-00A0C93EC93B"]"#)
+    #expect(try JSONDecoder().decode([GUID].self, from: json) == [guid])
+    #expect(throws: DecodingError.self) { try JSONDecoder().decode([GUID].self, from: Data(#"["nope"]"#.utf8)) }
   }
 }
 
@@ -88,6 +99,18 @@ struct FormatErrorTests {
     let size = FormatError(
       structure: "GPT header", field: "HeaderSize", offset: 0x20C, kind: .outOfRange(value: 600, allowed: 92...512))
     #expect(size.description == "GPT header: HeaderSize at byte 0x20c is 600, expected 92...512")
+  }
+
+  @Test func foundAndExpectedValuesAreInTheMessage() {
+    let media = FormatError(
+      structure: "FAT boot sector", field: "BPB_Media", offset: 0x15,
+      kind: .notOneOf(value: 0x12, allowed: [0xF0...0xF0, 0xF8...0xFF]))
+    #expect(media.description == "FAT boot sector: BPB_Media at byte 0x15 is 0x12, expected 0xf0 or 0xf8-0xff")
+    let bps = FormatError(
+      structure: "FAT boot sector", field: "BPB_BytsPerSec", offset: 0xB,
+      kind: .notPowerOfTwo(value: 600, allowed: 512...4096))
+    #expect(
+      bps.description == "FAT boot sector: BPB_BytsPerSec at byte 0xb is 600, expected a power of two from 512 to 4096")
   }
 
   @Test func utf16NamesStopAtNUL() {
