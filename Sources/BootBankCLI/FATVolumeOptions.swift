@@ -43,7 +43,7 @@ struct FATVolumeOptions: ParsableArguments {
       let status = try BankStatus.read(from: device.target, layout: device.layout)
       let role: BankRole = bank == .bootbank ? .bootbank : .altbootbank
       guard let verdict = status.choice.banks.first(where: { $0.role == role }),
-        let entry = device.layout.partition(verdict.partition)
+        let entry = device.layout.loaderVolume(verdict.partition)
       else { throw Failure.noBank(target: target.target, role: role.rawValue) }
       return try FATVolume(source: try device.source(of: entry))
     }

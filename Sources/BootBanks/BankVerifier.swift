@@ -30,7 +30,7 @@ public enum BankVerifier {
 
     // A FAT partition holding /boot.cfg without the VMware magic: the loader skips it.
     for found in status.discovered where found.candidate.uuid == nil {
-      guard let partition = layout.partition(found.candidate.partition) else { continue }
+      guard let partition = layout.loaderVolume(found.candidate.partition) else { continue }
       let start = Int64(clamping: partition.offsetBytes)
       let slice = source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes)))
       if (try? BankDiscovery.readBootConfig(slice)) != nil {
@@ -46,7 +46,7 @@ public enum BankVerifier {
     // The banks are independent: check them in parallel (each also overlaps its own
     // inflating and hashing), then assemble the results in scan order.
     let work = status.choice.banks.compactMap { verdict -> (BankVerdict, BootConfig, SourceSlice)? in
-      guard verdict.uuid != nil, let config = verdict.config, let partition = layout.partition(verdict.partition)
+      guard verdict.uuid != nil, let config = verdict.config, let partition = layout.loaderVolume(verdict.partition)
       else { return nil }
       let start = Int64(clamping: partition.offsetBytes)
       return (verdict, config, source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes))))
@@ -60,9 +60,15 @@ public enum BankVerifier {
           slice, partition: verdict.partition, config: config, saved: saved?.files(ofPartition: verdict.partition),
           backend: backend))
     }
+    // What the table says about a bank's partition (cut off by the end of the image, say) is
+    // that bank's finding: the bank the loader picks is only as sound as its partition.
+    let tableFindings = Dictionary(grouping: layout.allFindings.filter { $0.partition != nil }) { $0.partition ?? 0 }
+    let bankPartitions = Set(work.map(\.0.partition))
+    deviceFindings.removeAll { $0.partition.map(bankPartitions.contains) ?? false }
     for (index, (verdict, _, _)) in work.enumerated() {
       guard var result = slots.get(index) else { continue }
-      result.findings = (byPartition[verdict.partition] ?? []) + result.findings
+      result.findings =
+        (tableFindings[verdict.partition] ?? []) + (byPartition[verdict.partition] ?? []) + result.findings
       result.role = verdict.role?.rawValue
       result.build = verdict.build
       result.verdict = worst(result.findings)

@@ -1,0 +1,164 @@
+import BootConfig
+import DiskFormat
+import Foundation
+import PartitionTable
+import TestSupport
+import Testing
+
+@testable import BootBanks
+
+/// Shift+R: esx-boot `safeboot/safeboot.c` `main()` loops after mboot returns, so
+/// `get_boot_bank()` (`safeboot/bootbank.c`) scans a second time, writing again, before
+/// `bank_kill()` invalidates the default bank.
+@Suite("loader rule: Shift+R scans twice")
+struct ShiftRTests {
+  struct Case: Sendable, CustomTestStringConvertible {
+    var name: String
+    var banks: [BankCandidate]
+    var next: Int?
+    var rollback: Bool
+    var messages: [String]
+    /// Partition → bootstate on disk after the boot (read back through the loader's reader).
+    var onDisk: [Int: Int32]
+    var testDescription: String { name }
+  }
+
+  static let cases: [Case] = [
+    Case(
+      name: "an upgraded bank on trial goes 1→2→3; the old bank is then the only valid one",
+      banks: [Fixture.bank(5, "1", updated: "3"), Fixture.bank(6, updated: "2")], next: 6, rollback: false,
+      messages: [BankChoice.noAlternate], onDisk: [5: 3, 6: 0]),
+    Case(
+      name: "two valid banks: the default is killed",
+      banks: [Fixture.bank(5, updated: "3"), Fixture.bank(6, updated: "2")], next: 6, rollback: true, messages: [],
+      onDisk: [5: 3, 6: 0]),
+    Case(
+      name: "the alternate bank on its trial is burnt by the second scan: nothing to roll back to",
+      banks: [Fixture.bank(5, updated: "3"), Fixture.bank(6, "1", updated: "2")], next: 5, rollback: false,
+      messages: [BankChoice.noAlternate], onDisk: [5: 0, 6: 3]),
+    Case(
+      name: "a third bank on trial is burnt, the two valid ones still roll back",
+      banks: [Fixture.bank(5, updated: "3"), Fixture.bank(6, updated: "2"), Fixture.bank(7, "1", updated: "1")],
+      next: 6, rollback: true, messages: [], onDisk: [5: 3, 6: 0, 7: 3]),
+    Case(
+      name: "a write the medium refuses: the second scan reads the old state again",
+      banks: [Fixture.bank(5, "1", updated: "3", writesFail: true), Fixture.bank(6, updated: "2")], next: 6,
+      rollback: true, messages: [], onDisk: [5: 1, 6: 0]),
+  ]
+
+  @Test("status --rollback replays both scans of get_boot_bank, then bank_kill", arguments: cases)
+  func shiftR(_ c: Case) {
+    let choice = LoaderReplay.run(c.banks, rollbackRequested: true)
+    #expect(choice.nextPartition == c.next)
+    #expect(choice.rollback == c.rollback)
+    #expect(choice.messages == c.messages)
+    for bank in c.banks {
+      let bytes = choice.writtenBootConfigs[bank.partition] ?? bank.bootConfig ?? []
+      #expect(BootConfig(bytes: bytes).bankOptions?.bootstate == c.onDisk[bank.partition], "p\(bank.partition)")
+    }
+  }
+
+  @Test("the verdict tells both scans and keeps the state from before the boot")
+  func reasonTellsBothScans() throws {
+    let choice = LoaderReplay.run(
+      [Fixture.bank(5, "1", updated: "3"), Fixture.bank(6, updated: "2")], rollbackRequested: true)
+    let five = try #require(choice.verdict(for: 5))
+    #expect(five.bootstateBefore == 1)
+    #expect(five.bootstateAfter == 3)
+    #expect(five.reason.contains("first scan: UPGRADING → DIRTY"))
+    #expect(five.reason.contains("second scan: DIRTY → INVALID"))
+    // Without Shift+R the same device boots its trial.
+    #expect(LoaderReplay.run([Fixture.bank(5, "1", updated: "3"), Fixture.bank(6, updated: "2")]).nextPartition == 5)
+  }
+}
+
+/// 4Kn: esx-boot `safeboot/vmfat.c` `vmfat_get_uuid()` reads the magic at byte offset = bytes
+/// per sector only.
+@Suite("loader rule: the magic is at the sector size")
+struct MagicOffsetTests {
+  @Test(
+    "vmfat_get_uuid",
+    arguments: [
+      (sectorSize: 4096, offsets: [4096], isBank: true, warning: false),
+      (sectorSize: 4096, offsets: [512], isBank: false, warning: true),
+      (sectorSize: 4096, offsets: [512, 4096], isBank: true, warning: false),
+      (sectorSize: 512, offsets: [512], isBank: true, warning: false),
+    ])
+  func magicOffset(sectorSize: Int, offsets: [Int], isBank: Bool, warning: Bool) {
+    var bytes = [UInt8](repeating: 0, count: sectorSize * 64 * 2)
+    let base = sectorSize * 64
+    for offset in offsets {
+      bytes.replaceSubrange(
+        (base + offset)..<(base + offset + 32), with: BankUUID.magic + [UInt8](repeating: 7, count: 16))
+    }
+    let slot = BankSlot(
+      partition: 5, type: .gpt(BankSlot.basicData), byteRange: Int64(base)..<Int64(base + sectorSize * 64))
+    let results = BankDiscovery.scan(MemoryImage(bytes, sectorSize: sectorSize), slots: [slot]) { _ in
+      Array(Fixture.bootCfg().utf8)
+    }
+    #expect((results.first?.candidate.uuid != nil) == isBank)
+    #expect(results.first?.findings.contains { $0.kind == "bankUUIDAt512" } == warning)
+    let choice = LoaderReplay.run(results.map(\.candidate))
+    #expect((choice.nextPartition == 5) == isBank)
+  }
+}
+
+/// `--after`: tag-boot-bank writes 0 through the loader's writer (`bank_set_bootstate()` in
+/// `safeboot/config.c`); the next boot reads through the reader (`bootlib/parse.c`).
+@Suite("loader rule: what tag-boot-bank leaves for the reader")
+struct TagBootBankTests {
+  @Test(
+    "after a successful trial the reader decides",
+    arguments: [
+      (
+        name: "plain bootstate=1", text: Fixture.bootCfg(bootstate: "1", updated: "3"), after: Int32(0),
+        trials: [true, false]
+      ),
+      (
+        name: "bootstate=01: the writer's digit is the 0, the reader reads 1",
+        text: Fixture.bootCfg(bootstate: "01", updated: "3"), after: Int32(1), trials: [true, true]
+      ),
+      (
+        name: "a blank before = on an earlier line takes the writes",
+        text: "bootstate =0\n" + Fixture.bootCfg(bootstate: "1", updated: "3"), after: Int32(1), trials: [true, true]
+      ),
+    ])
+  func afterATrial(name: String, text: String, after: Int32, trials: [Bool]) {
+    let banks = [BankCandidate(partition: 5, uuid: Fixture.uuid(5), bootConfig: text), Fixture.bank(6, updated: "2")]
+    let steps = BootSimulation.run(banks, boots: 2, outcome: .succeeds)
+    #expect(steps.map(\.choice.nextPartition) == [5, 5], "\(name)")
+    #expect(steps.map(\.trial) == trials, "\(name)")
+    #expect(steps[0].bootstatesAfter[5] == .some(after), "\(name)")
+    #expect(steps[0].outcome.contains("sets it to VALID") == (after == 0), "\(name): \(steps[0].outcome)")
+  }
+}
+
+/// The loader's view of a truncated image: the primary GPT is whole, so the loader reads the
+/// table and boots the partition it can read; status, verify and info say the same.
+@Suite("loader rule: one truth on a truncated image")
+struct TruncatedImageTests {
+  static let image = TestPaths.fixture("esxi7.img")
+
+  @Test(.enabled(if: image != nil, "images/esxi7.img: run images/make-images.sh"))
+  func first50MiB() throws {
+    let url = try #require(Self.image)
+    let handle = try FileHandle(forReadingFrom: url)
+    defer { try? handle.close() }
+    let bytes = [UInt8](try handle.read(upToCount: 50 << 20) ?? Data())
+    let source = MemoryImage(bytes, name: "esxi7-50MiB.img")
+    let layout = try PartitionTable.read(from: source)
+    #expect(layout.esxiBootable)
+    #expect(layout.loader.scheme == .gpt)
+    let status = try BankStatus.read(from: source, layout: layout)
+    #expect(status.choice.nextPartition == 5)
+    #expect(!status.choice.messages.contains { $0.contains("cannot read") })
+    #expect(!status.findings.contains { $0.kind == "partitionTableUnreadableByLoader" })
+    let verification = try BankVerifier.verify(source, layout: layout)
+    #expect(verification.summary.contains("next boot: partition 5"))
+    let five = try #require(verification.banks.first { $0.partition == 5 })
+    // The partition runs past the end of the image: the bank the loader picks is cut off.
+    #expect(five.verdict == .broken)
+    #expect(five.findings.contains { $0.kind == "partitionPastEnd" })
+    #expect(verification.verdict == .broken)
+  }
+}
