@@ -122,7 +122,8 @@ public enum PartitionTable {
     // The loader's own checks alone decide (see `DiskLayout.esxiBootable`).
     let loaderReads = layout.loader.scheme == .gpt
     layout.esxiBootable = loaderReads || layout.loader.hasFATVolume
-    layout.findings += layout.loader.findings
+    // When the loader reads no table, the findings below say so already.
+    if layout.loader.scheme != .none { layout.findings += layout.loader.findings }
     layout.partitions = gpt.primaryPartitions ?? []
     if gpt.primaryPartitions == nil, let backup = gpt.backupPartitions { layout.linuxPartitions = backup }
     if gpt.primaryPartitions == nil, gpt.backupPartitions == nil { layout.linuxType = .none }
