@@ -131,6 +131,19 @@ public struct LoaderFAT: Sendable {
     rootCluster = type == .fat32 ? u32(0x2C) : 0
   }
 
+  /// Why the loader would refuse the volume filling `source` (a partition slice, or a whole
+  /// image), or `nil` when `libfat_open()` accepts it.
+  public static func refusal(of source: any ByteSource) -> Refusal? {
+    let (device, base): (any ByteSource, Int64) =
+      if let slice = source as? SourceSlice { (slice.base, slice.baseOffset) } else { (source, 0) }
+    do {
+      _ = try LoaderFAT(source: device, base: base, sectorSize: source.sectorSize)
+      return nil
+    } catch {
+      return error
+    }
+  }
+
   /// `fat_get_shortname()`: leading slashes dropped, blanks dropped, upper-cased, base name cut
   /// to 8 and extension to 3 bytes, both padded with blanks. ("/boot.cfg" → "BOOT    CFG".)
   public static func shortName(_ path: String) -> [UInt8] {

@@ -162,3 +162,40 @@ struct TruncatedImageTests {
     #expect(verification.verdict == .broken)
   }
 }
+
+/// esx-boot `bootlib/gpt.c` `gpt_get_part_info()`: when the entry array fails its CRC the loader
+/// answers "not found" and `get_volume_info()` (`bootlib/volume.c`) reads MBR record N instead,
+/// so a hybrid MBR record can expose a bank.
+@Suite("loader rule: an entry array failing its CRC falls back to the MBR records")
+struct EntryArrayFallbackTests {
+  static let image = TestPaths.fixture("esxi7.img")
+
+  @Test(
+    .enabled(if: image != nil, "images/esxi7.img: run images/make-images.sh"),
+    arguments: [(hybrid: true, next: Optional(2)), (hybrid: false, next: nil)])
+  func fallback(hybrid: Bool, next: Int?) throws {
+    let url = try #require(Self.image)
+    let handle = try FileHandle(forReadingFrom: url)
+    defer { try? handle.close() }
+    // Up to the end of partition 5 (LBA 200703).
+    var bytes = [UInt8](try handle.read(upToCount: 200_704 * 512) ?? Data())
+    bytes[2 * 512 + 100 * 128 + 0x38] ^= 0x01  // a byte of an unused entry: the array CRC fails
+    if hybrid {
+      // MBR record 2: FAT32 LBA over partition 5 (LBA 69632, 131072 sectors).
+      var record = [UInt8](repeating: 0, count: 16)
+      record[4] = 0x0C
+      record.storeLittleEndian(UInt32(69_632), at: 8)
+      record.storeLittleEndian(UInt32(131_072), at: 12)
+      bytes.replaceSubrange(0x1CE..<0x1DE, with: record)
+    }
+    let source = MemoryImage(bytes, name: "esxi7-entries-crc.img")
+    let layout = try PartitionTable.read(from: source)
+    #expect(layout.loader.scheme == .mbrInsteadOfGPT)
+    #expect(layout.esxiBootable == hybrid)
+    let status = try BankStatus.read(from: source, layout: layout)
+    #expect(status.choice.nextPartition == next)
+    #expect(status.choice.messages.first?.contains("the loader reads the MBR's records") == true)
+    let verification = try BankVerifier.verify(source, layout: layout)
+    #expect(verification.summary.contains(next.map { "next boot: partition \($0)" } ?? "next boot: none"))
+  }
+}
