@@ -37,7 +37,10 @@ public enum BankVerifier {
         deviceFindings.append(
           .error(
             "bankMagicMissing",
-            "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
+            found.uuidOffset.map {
+              "partition \(partition.number) holds /boot.cfg, and the \"VMWARE FAT16\" magic at byte \($0) (as ESXi 6.7's installer wrote it on 4Kn media), not in its \(layout.sectorSize)-byte second sector where the loader reads it: the loader does not count it as a bank"
+            }
+              ?? "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
             offset: start &+ Int64(layout.sectorSize), lba: partition.firstLBA + 1, partition: partition.number))
       }
     }
@@ -73,6 +76,12 @@ public enum BankVerifier {
       result.build = verdict.build
       result.verdict = worst(result.findings)
       banks.append(result)
+    }
+    // A partition's finding with no bank to hold it (a magic at byte 512 on 4Kn media, an
+    // unreadable second sector) is the device's: nothing is dropped.
+    let reported = Set(banks.map(\.partition))
+    for (partition, findings) in byPartition.sorted(by: { $0.key < $1.key }) where !reported.contains(partition) {
+      deviceFindings += findings.filter { $0.kind != "bankUUIDAt512" }
     }
     if let saved {
       let here = Set(banks.map(\.partition))
