@@ -20,14 +20,14 @@ public struct DiskLayout: Hashable, Sendable, Codable {
   /// The table as Linux (sgdisk, libblkid) reads it. Differs from `type` when record 1 fails the
   /// loader's rule but a GPT is there.
   public var linuxType: TableType
-  /// True when the loader can use this table, by the loader's own checks alone (`loader`): for
-  /// GPT, a protective MBR and a primary header and entry array that pass `gpt_read_header()` and
-  /// the entry-array CRC (the loader never falls back to the backup, and never looks at
-  /// AlternateLBA, the usable range or overlaps), or, when that CRC fails, MBR records holding a
-  /// FAT partition; for MBR, records and an EBR chain the loader walks without meeting
-  /// corruption and holding a FAT partition (sector 0's 0x55AA and BootIndicators are not its
-  /// business, nor a GPT Linux reads instead: `esxiSeesMBR` is a finding). Not a judgement on
-  /// what the partitions hold.
+  /// True when the loader can use this table, by the loader's own walk alone (`loader`), so
+  /// that it is never false where the loader finds a volume to scan: for GPT, a protective MBR
+  /// and a primary header and entry array that pass `gpt_read_header()` and the entry-array
+  /// CRC (the loader never falls back to the backup, and never looks at AlternateLBA, the
+  /// usable range or overlaps), or, when that CRC fails, MBR records holding a FAT partition;
+  /// for MBR, any volume the loader's walk gives (its problems, such as a broken EBR, are
+  /// findings), and where Linux reads a GPT or no table instead, a FAT partition the loader can
+  /// reach. Not a judgement on what the partitions hold.
   public var esxiBootable: Bool
   /// One verdict per structure, in disk order.
   public var structures: [StructureVerdict]

@@ -59,10 +59,11 @@ public struct LoaderTable: Hashable, Sendable, Codable {
   /// ESP, or an MBR FAT type).
   public var hasFATVolume: Bool { hasFATVolume(within: UInt64.max) }
 
-  /// Whether a volume of a FAT type lies wholly below LBA `sectors`.
+  /// Whether a volume of a FAT type has its second sector (where the loader reads the VMware
+  /// magic) below LBA `sectors`.
   public func hasFATVolume(within sectors: UInt64) -> Bool {
     volumes.contains { v in
-      guard v.sectorCount > 0, v.lastLBA < sectors else { return false }
+      guard v.firstLBA < sectors &- 1 else { return false }
       if let type = v.typeGUID { return type == PartitionType.microsoftBasicData || type == PartitionType.efiSystem }
       return v.mbrType.map(Self.fatMBRTypes.contains) ?? false
     }

@@ -22,14 +22,13 @@ public enum PartitionTable {
     if layout.loader.scheme == .mbr {
       // Sector 0 is no protective MBR: the loader walks MBR records and EBRs by its own rules
       // (no 0x55AA or BootIndicator check on sector 0), whatever Linux makes of it.
-      // A GPT Linux reads instead stays an error (`esxiSeesMBR`) and no table for the loader;
-      // where Linux sees no table at all, records only count when one is a FAT partition
-      // inside the disk (a boot sector's code read as records is no table).
-      let sound = !layout.loader.findings.contains { $0.severity == .error } && !layout.loader.volumes.isEmpty
+      // Never "cannot read" where the loader's walk gives it a volume to scan: its problems
+      // (a broken EBR, a GPT Linux reads instead) are findings. Where Linux sees no table or
+      // a GPT, records count only when one is a FAT partition the loader can reach (a boot
+      // sector's code read as records is no table).
       switch layout.linuxType {
-      case .mbr: layout.esxiBootable = sound
-      case .gpt: layout.esxiBootable = false
-      case .none: layout.esxiBootable = sound && layout.loader.hasFATVolume(within: layout.sectorCount)
+      case .mbr: layout.esxiBootable = !layout.loader.volumes.isEmpty
+      case .gpt, .none: layout.esxiBootable = layout.loader.hasFATVolume(within: layout.sectorCount)
       }
       layout.findings += layout.loader.findings
     }

@@ -199,3 +199,27 @@ struct EntryArrayFallbackTests {
     #expect(verification.summary.contains(next.map { "next boot: partition \($0)" } ?? "next boot: none"))
   }
 }
+
+/// One truth: on every fixture image, the table verdict info prints (`esxiBootable`), the
+/// status replay and verify's next boot agree.
+@Suite("loader rule: status, verify and info agree on every fixture")
+struct OneTruthTests {
+  static let images: [String] =
+    ((try? FileManager.default.contentsOfDirectory(atPath: TestPaths.images.path)) ?? [])
+    .filter { $0.hasSuffix(".img") }.sorted()
+
+  @Test(.enabled(if: !images.isEmpty, "images/: run images/make-images.sh"), arguments: images)
+  func agree(_ name: String) throws {
+    let source = try TestFileSource(path: TestPaths.images.appendingPathComponent(name).path)
+    let layout = try PartitionTable.read(from: source)
+    let status = try BankStatus.read(from: source, layout: layout)
+    let saysUnreadable = status.choice.messages.contains { $0.contains("cannot read") }
+    if let next = status.choice.nextPartition {
+      #expect(
+        layout.esxiBootable, "\(name): boots partition \(next) but the table verdict says the loader cannot read it")
+      #expect(!saysUnreadable, "\(name): \(status.choice.messages)")
+      #expect(!status.findings.contains { $0.kind == "partitionTableUnreadableByLoader" })
+    }
+    if saysUnreadable { #expect(!layout.esxiBootable, "\(name)") }
+  }
+}

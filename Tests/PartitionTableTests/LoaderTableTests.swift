@@ -153,7 +153,7 @@ struct LoaderTableTests {
       esxiBootable: true),
     Case(
       name: "mbr_get_logical_info: an EBR without 0x55AA stops the walk", edit: with([512 * 512 + 510: 0]),
-      scheme: .mbr, volumes: [1: 0x05, 2: 0x06, 3: 0xFB, 4: 0x04, 5: 0x06], esxiBootable: false,
+      scheme: .mbr, volumes: [1: 0x05, 2: 0x06, 3: 0xFB, 4: 0x04, 5: 0x06], esxiBootable: true,
       finding: "loaderEBRNoSignature"),
     Case(
       name: "an empty first record still counts a number",
@@ -173,7 +173,7 @@ struct LoaderTableTests {
         b.storeLittleEndian(UInt32(400), at: 896 * 512 + 0x1BE + 12)
         return b
       }, scheme: .mbr,
-      volumes: [1: 0x05, 2: 0x06, 3: 0xFB, 4: 0x04, 5: 0x06, 6: 0x06, 7: 0xFC], esxiBootable: false,
+      volumes: [1: 0x05, 2: 0x06, 3: 0xFB, 4: 0x04, 5: 0x06, 6: 0x06, 7: 0xFC], esxiBootable: true,
       finding: "loaderLogicalOutside"),
     Case(
       name: "the link is followed outside the container; the partition there is rejected",
@@ -182,12 +182,12 @@ struct LoaderTableTests {
         b.storeLittleEndian(UInt32(640), at: 0x1BE + 12)
         return b
       }, scheme: .mbr,
-      volumes: [1: 0x05, 2: 0x06, 3: 0xFB, 4: 0x04, 5: 0x06, 6: 0x06, 7: 0xFC], esxiBootable: false,
+      volumes: [1: 0x05, 2: 0x06, 3: 0xFB, 4: 0x04, 5: 0x06, 6: 0x06, 7: 0xFC], esxiBootable: true,
       finding: "loaderLogicalOutside"),
     Case(
       name: "an extended first record stops the walk",
       edit: with([768 * 512 + 0x1BE + 4: 0x05]), scheme: .mbr,
-      volumes: [1: 0x05, 2: 0x06, 3: 0xFB, 4: 0x04, 5: 0x06, 6: 0x06], esxiBootable: false,
+      volumes: [1: 0x05, 2: 0x06, 3: 0xFB, 4: 0x04, 5: 0x06, 6: 0x06], esxiBootable: true,
       finding: "loaderEBRNested"),
     Case(
       name: "a chain that loops hangs the loader",
@@ -197,7 +197,7 @@ struct LoaderTableTests {
         b[896 * 512 + 0x1CE + 4] = 5
         return b
       },
-      scheme: .mbr, volumes: legacyVolumes, esxiBootable: false, finding: "loaderEBRLoop"),
+      scheme: .mbr, volumes: legacyVolumes, esxiBootable: true, finding: "loaderEBRLoop"),
   ]
 
   @Test("MBR: the loader's EBR walk", arguments: mbrCases)
