@@ -114,6 +114,7 @@ extension LoaderTable {
     let sectorSize: Int
     let sectors: UInt64
     var findings: [Finding] = []
+    var cachedChain: [(lba: UInt32, ebr: [UInt8])]?
 
     init(source: any ByteSource, sectorSize: Int) {
       self.source = source
@@ -323,10 +324,14 @@ extension LoaderTable {
       return .ebr(ebr)
     }
 
-    /// `mbr_get_max_part()`: 4, plus one per EBR the walk reaches.
-    mutating func mbrMaxVolume(_ mbr: [UInt8]) throws -> Int {
-      var max = 4
-      guard let (_, extended) = extendedRecord(mbr) else { return max }
+    /// The EBR chain as `mbr_get_max_part()` walks it, read once: each EBR's LBA and bytes,
+    /// up to where the walk stops (its reason is a finding). `mbr_get_logical_info()` walks the
+    /// same chain from the start for each volume number, so volume `5 + i` is EBR `i`.
+    mutating func chain(_ mbr: [UInt8]) throws -> [(lba: UInt32, ebr: [UInt8])] {
+      if let cachedChain { return cachedChain }
+      var list: [(lba: UInt32, ebr: [UInt8])] = []
+      defer { cachedChain = list }
+      guard let (_, extended) = extendedRecord(mbr) else { return list }
       var next: UInt32 = 0
       var seen = Set<UInt32>()
       repeat {
@@ -337,19 +342,22 @@ extension LoaderTable {
               .error, "loaderEBRLoop",
               "the EBR chain comes back to LBA \(next) (or goes on past \(LoaderTable.maximumEBRs) EBRs): the loader's own walk never ends there, so it hangs before it boots",
               lba: UInt64(next)))
-          return max
+          return list
         }
-        switch try readEBR(next, number: max + 1) {
+        switch try readEBR(next, number: 5 + list.count) {
         case .stop(let finding):
           if let finding { findings.append(finding) }
-          return max
+          return list
         case .ebr(let ebr):
-          max += 1
+          list.append((next, ebr))
           next = Record(ebr, slot: 1).startLBA
         }
       } while next > 0
-      return max
+      return list
     }
+
+    /// `mbr_get_max_part()`: 4, plus one per EBR the walk reaches.
+    mutating func mbrMaxVolume(_ mbr: [UInt8]) throws -> Int { 4 + (try chain(mbr)).count }
 
     /// `mbr_get_part_info()` for volume `id`: record `id` of sector 0, or the logical partition
     /// of the `id - 4`th EBR. Empty records (type 0) are left out.
@@ -359,39 +367,27 @@ extension LoaderTable {
         return partition(record, id: id, lba: record.startLBA, entryOffset: Int64(MBR.entryOffset(id - 1)))
       }
       guard let (_, extended) = extendedRecord(mbr) else { return nil }
-      var next: UInt32 = 0
-      var number = 5
-      var steps = 0
-      repeat {
-        next = next &+ extended.startLBA
-        steps += 1
-        guard steps <= LoaderTable.maximumEBRs else { return nil }
-        guard case .ebr(let ebr) = try readEBR(next, number: number) else { return nil }
-        if number == id {
-          let record = Record(ebr, slot: 0)
-          let lba = record.startLBA &+ next
-          let end = extended.startLBA &+ extended.sectors
-          // mbr_to_partinfo, in the loader's 32-bit arithmetic.
-          if lba < extended.startLBA || lba >= end || lba &+ record.sectors <= extended.startLBA
-            || lba &+ record.sectors > end
-          {
-            if record.type != 0 || record.sectors != 0 {
-              findings.append(
-                Finding(
-                  .error, "loaderLogicalOutside",
-                  "partition \(id) (LBA \(lba), \(record.sectors) sectors) does not lie inside its extended partition (LBA \(extended.startLBA), \(extended.sectors) sectors): the loader rejects it as corrupted",
-                  offset: Int64(next) * Int64(sectorSize) + Int64(MBR.entryOffset(0)), lba: UInt64(lba), partition: id))
-            }
-            return nil
-          }
-          return partition(
-            record, id: id, lba: lba, entryOffset: Int64(next) * Int64(sectorSize) + Int64(MBR.entryOffset(0)),
-            logical: true)
+      let links = try chain(mbr)
+      guard id - 5 < links.count else { return nil }
+      let (ebrLBA, ebr) = links[id - 5]
+      let record = Record(ebr, slot: 0)
+      let lba = record.startLBA &+ ebrLBA
+      let end = extended.startLBA &+ extended.sectors
+      let at = Int64(ebrLBA) * Int64(sectorSize) + Int64(MBR.entryOffset(0))
+      // mbr_to_partinfo, in the loader's 32-bit arithmetic.
+      if lba < extended.startLBA || lba >= end || lba &+ record.sectors <= extended.startLBA
+        || lba &+ record.sectors > end
+      {
+        if record.type != 0 || record.sectors != 0 {
+          findings.append(
+            Finding(
+              .error, "loaderLogicalOutside",
+              "partition \(id) (LBA \(lba), \(record.sectors) sectors) does not lie inside its extended partition (LBA \(extended.startLBA), \(extended.sectors) sectors): the loader rejects it as corrupted",
+              offset: at, lba: UInt64(lba), partition: id))
         }
-        number += 1
-        next = Record(ebr, slot: 1).startLBA
-      } while next > 0
-      return nil
+        return nil
+      }
+      return partition(record, id: id, lba: lba, entryOffset: at, logical: true)
     }
 
     func partition(_ record: Record, id: Int, lba: UInt32, entryOffset: Int64, logical: Bool = false) -> Partition? {

@@ -205,6 +205,17 @@ struct LoaderTableTests {
     try check(c, c.edit(Self.mbr))
   }
 
+  @Test("a chain longer than any the loader meets is walked once, to a bound", .timeLimit(.minutes(1)))
+  func longChain() throws {
+    var b = MBRImageBuilder(sectors: 4096)
+    b.records = [.init(type: 0x05, start: 64, size: 4000)]
+    b.logicals = (0..<300).map { (ebr: UInt32(64 + 8 * $0), start: 1, size: 4, type: 0x06) }
+    let table = try LoaderTable.read(from: MemoryImage(b.build()), sectorSize: 512)
+    #expect(table.maxVolume == 4 + LoaderTable.maximumEBRs)
+    #expect(table.volumes.count == 1 + LoaderTable.maximumEBRs)
+    #expect(table.findings.map(\.kind) == ["loaderEBRLoop"])
+  }
+
   func check(_ c: Case, _ bytes: [UInt8]) throws {
     let table = try LoaderTable.read(from: MemoryImage(bytes), sectorSize: 512)
     #expect(table.scheme == c.scheme)
