@@ -223,3 +223,54 @@ struct OneTruthTests {
     if saysUnreadable { #expect(!layout.esxiBootable, "\(name)") }
   }
 }
+
+/// esx-boot `bootlib/mbr.c` on a real-shaped MBR device (images/esxi-mbr.img): where Linux's
+/// walk and the loader's differ, the loader's decides the banks, and status answers as it would
+/// on the intact device.
+@Suite("loader rule: the loader's MBR walk decides the banks")
+struct MBRWalkTests {
+  static let image = TestPaths.fixture("esxi-mbr.img")
+
+  /// The image with some bytes changed, read through.
+  final class Patched: ByteSource, @unchecked Sendable {
+    let base: any ByteSource
+    let patches: [Int64: UInt8]
+    init(_ base: any ByteSource, _ patches: [Int64: UInt8]) {
+      self.base = base
+      self.patches = patches
+    }
+    var name: String { base.name }
+    var byteCount: Int64 { base.byteCount }
+    var sectorSize: Int { base.sectorSize }
+    func withBytes<R>(in range: Range<Int64>, _ body: (Span<UInt8>) throws -> R) throws -> R {
+      var bytes = try base.read(range)
+      for (offset, value) in patches where range.contains(offset) { bytes[Int(offset - range.lowerBound)] = value }
+      return try body(bytes.span)
+    }
+  }
+
+  @Test(
+    .enabled(if: image != nil, "images/esxi-mbr.img: run images/make-images.sh"),
+    arguments: [
+      // The first EBR (LBA 8192) links on with a 0x83 record: Linux stops after partition 5.
+      (name: "link record of type 0x83", patches: [Int64(8192 * 512 + 0x1CE + 4): UInt8(0x83)], linuxSees6: false),
+      // No 0x55AA on sector 0: Linux sees no table at all.
+      (name: "no 0x55AA on sector 0", patches: [Int64(510): UInt8(0), Int64(511): UInt8(0)], linuxSees6: false),
+      // A BootIndicator of 0x12 on record 4: Linux rejects the table.
+      (name: "BootIndicator 0x12", patches: [Int64(0x1BE + 3 * 16): UInt8(0x12)], linuxSees6: false),
+    ])
+  func loaderWalkDecides(name: String, patches: [Int64: UInt8], linuxSees6: Bool) throws {
+    let url = try #require(Self.image)
+    let intact = try TestFileSource(path: url.path)
+    let expected = try BankStatus.read(from: intact)
+    try #require(expected.choice.countedBanks.map(\.partition).contains(6))
+    let source = Patched(intact, patches)
+    let layout = try PartitionTable.read(from: source)
+    #expect((layout.partition(6) != nil) == linuxSees6, "\(name)")
+    #expect(layout.loaderVolume(6) != nil, "\(name)")
+    #expect(layout.esxiBootable, "\(name)")
+    let status = try BankStatus.read(from: source, layout: layout)
+    #expect(status.choice.nextPartition == expected.choice.nextPartition, "\(name)")
+    #expect(status.choice.countedBanks.map(\.partition) == expected.choice.countedBanks.map(\.partition), "\(name)")
+  }
+}
