@@ -829,8 +829,11 @@ def cmd_manifest(a):
             p = parts[b["partition"]]
             b["uuid"] = p.get("vmwareUUID")
             b["volumesUUID"] = p.get("volumesUUID")
+            # vmfat_get_uuid reads the magic at byte offset = bytes per sector only: on 4Kn
+            # media a magic at byte 512 (as the 6.7 installer wrote it) makes no bank.
+            at512on4kn = d.get("sectorSize") == 4096 and p.get("vmwareUUIDOffset") == 512
             b["isBank"] = bool(p.get("vmwareUUID")) and p.get("magicIntact", True) and \
-                b.get("bootCfgPresent", True) and b.get("bootCfgParses", True)
+                b.get("bootCfgPresent", True) and b.get("bootCfgParses", True) and not at512on4kn
         exp = d.get("expected")
         if exp is None:
             problems.append(f"{img}: no expectation")

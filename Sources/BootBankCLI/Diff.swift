@@ -86,7 +86,7 @@ struct Diff: ParsableCommand {
     var out: [BankContent] = []
     for verdict in status.choice.banks.filter({ $0.isCounted && $0.config != nil }).sorted(by: { order($0) < order($1) }
     ) {
-      guard let partition = device.layout.partition(verdict.partition), let config = verdict.config else { continue }
+      guard let partition = device.layout.loaderVolume(verdict.partition), let config = verdict.config else { continue }
       let side = BankComparison.Side(
         device: path, partition: verdict.partition, build: verdict.build, uuid: verdict.uuid?.kernelForm)
       out.append(try BankContent.read(device.source(of: partition), side: side, config: config, raw: raw))

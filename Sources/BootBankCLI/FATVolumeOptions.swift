@@ -38,12 +38,23 @@ struct FATVolumeOptions: ParsableArguments {
   /// - Throws: `DiskIOError`, `ReadError`, `FormatError`, or a `FATVolumeOptions.Failure`
   ///   when the partition does not exist or no volume is found.
   func open() throws -> FATVolume {
+    let volume = try openVolume()
+    if let refusal = LoaderFAT.refusal(of: volume.source) {
+      FileHandle.standardError.write(
+        Data(
+          "bootbank: note: ESXi's loader cannot open this FAT volume (libfat_open: \(refusal)); it is read here as Linux reads it\n"
+            .utf8))
+    }
+    return volume
+  }
+
+  func openVolume() throws -> FATVolume {
     if let bank {
       let device = try OpenedDevice.open(target)
       let status = try BankStatus.read(from: device.target, layout: device.layout)
       let role: BankRole = bank == .bootbank ? .bootbank : .altbootbank
       guard let verdict = status.choice.banks.first(where: { $0.role == role }),
-        let entry = device.layout.partition(verdict.partition)
+        let entry = device.layout.loaderVolume(verdict.partition)
       else { throw Failure.noBank(target: target.target, role: role.rawValue) }
       return try FATVolume(source: try device.source(of: entry))
     }

@@ -32,7 +32,7 @@ struct Info: ParsableCommand {
     } else {
       print(report.render())
     }
-    if device.layout.type == .none { throw ExitStatus.unreadable.code }
+    if device.layout.type == .none && !device.layout.esxiBootable { throw ExitStatus.unreadable.code }
     throw ExitStatus.forFindings(report.findings).code
   }
 }
@@ -47,7 +47,10 @@ extension InfoReport {
     )
     switch table.type {
     case "none":
-      lines.append("Table:  none: no MBR or GPT")
+      lines.append(
+        table.esxiBootable
+          ? "Table:  none for Linux; ESXi's loader reads its MBR records (it checks neither 0x55AA nor BootIndicator)"
+          : "Table:  none: no MBR or GPT")
     default:
       var text = "Table:  \(table.type.uppercased())"
       if table.linuxType != table.type { text += " (Linux reads \(table.linuxType.uppercased()))" }

@@ -42,7 +42,7 @@ struct Status: ParsableCommand {
     } else {
       print(report.render())
     }
-    if status.layout.type == .none { throw ExitStatus.unreadable.code }
+    if status.layout.type == .none && status.layout.loader.volumes.isEmpty { throw ExitStatus.unreadable.code }
     let healthy = status.choice.next != nil && status.choice.fallback?.bootable == true
     throw (healthy && status.findings.isEmpty ? ExitStatus.ok : ExitStatus.findings).code
   }

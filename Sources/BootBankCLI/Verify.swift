@@ -35,7 +35,7 @@ struct Verify: ParsableCommand {
       let device = try OpenedDevice.open(target)
       let saved = try manifest.map { try ChecksumManifestFile.load($0) }
       result = try BankVerifier.verify(device.target, layout: device.layout, saved: saved)
-      if device.layout.type == .none {
+      if device.layout.type == .none && device.layout.loader.volumes.isEmpty {
         if output.json { try printJSON(result) } else { print(render(result)) }
         throw ExitStatus.unreadable.code
       }

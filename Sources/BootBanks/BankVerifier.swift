@@ -30,14 +30,17 @@ public enum BankVerifier {
 
     // A FAT partition holding /boot.cfg without the VMware magic: the loader skips it.
     for found in status.discovered where found.candidate.uuid == nil {
-      guard let partition = layout.partition(found.candidate.partition) else { continue }
+      guard let partition = layout.loaderVolume(found.candidate.partition) else { continue }
       let start = Int64(clamping: partition.offsetBytes)
       let slice = source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes)))
       if (try? BankDiscovery.readBootConfig(slice)) != nil {
         deviceFindings.append(
           .error(
             "bankMagicMissing",
-            "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
+            found.uuidOffset.map {
+              "partition \(partition.number) holds /boot.cfg, and the \"VMWARE FAT16\" magic at byte \($0) (as ESXi 6.7's installer wrote it on 4Kn media), not in its \(layout.sectorSize)-byte second sector where the loader reads it: the loader does not count it as a bank"
+            }
+              ?? "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
             offset: start &+ Int64(layout.sectorSize), lba: partition.firstLBA + 1, partition: partition.number))
       }
     }
@@ -46,7 +49,7 @@ public enum BankVerifier {
     // The banks are independent: check them in parallel (each also overlaps its own
     // inflating and hashing), then assemble the results in scan order.
     let work = status.choice.banks.compactMap { verdict -> (BankVerdict, BootConfig, SourceSlice)? in
-      guard verdict.uuid != nil, let config = verdict.config, let partition = layout.partition(verdict.partition)
+      guard verdict.uuid != nil, let config = verdict.config, let partition = layout.loaderVolume(verdict.partition)
       else { return nil }
       let start = Int64(clamping: partition.offsetBytes)
       return (verdict, config, source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes))))
@@ -60,13 +63,25 @@ public enum BankVerifier {
           slice, partition: verdict.partition, config: config, saved: saved?.files(ofPartition: verdict.partition),
           backend: backend))
     }
+    // What the table says about a bank's partition (cut off by the end of the image, say) is
+    // that bank's finding: the bank the loader picks is only as sound as its partition.
+    let tableFindings = Dictionary(grouping: layout.allFindings.filter { $0.partition != nil }) { $0.partition ?? 0 }
+    let bankPartitions = Set(work.map(\.0.partition))
+    deviceFindings.removeAll { $0.partition.map(bankPartitions.contains) ?? false }
     for (index, (verdict, _, _)) in work.enumerated() {
       guard var result = slots.get(index) else { continue }
-      result.findings = (byPartition[verdict.partition] ?? []) + result.findings
+      result.findings =
+        (tableFindings[verdict.partition] ?? []) + (byPartition[verdict.partition] ?? []) + result.findings
       result.role = verdict.role?.rawValue
       result.build = verdict.build
       result.verdict = worst(result.findings)
       banks.append(result)
+    }
+    // A partition's finding with no bank to hold it (a magic at byte 512 on 4Kn media, an
+    // unreadable second sector) is the device's: nothing is dropped.
+    let reported = Set(banks.map(\.partition))
+    for (partition, findings) in byPartition.sorted(by: { $0.key < $1.key }) where !reported.contains(partition) {
+      deviceFindings += findings.filter { $0.kind != "bankUUIDAt512" }
     }
     if let saved {
       let here = Set(banks.map(\.partition))
