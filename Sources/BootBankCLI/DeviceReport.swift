@@ -9,19 +9,19 @@ struct OpenedDevice {
   var target: Target
   var layout: DiskLayout
 
-  /// Opens `options.target` read-only and reads its table. An image file with no
-  /// `--sector-size` is read at 512 first; when its GPT is found only at 4096 it is reopened
-  /// with 4096-byte sectors.
+  /// Opens `options.target` read-only and reads its table (see `PartitionTable.readReopening`).
   static func open(_ options: TargetOptions) throws -> OpenedDevice {
-    var target = try options.open()
-    var layout = try PartitionTable.read(
-      from: target, sectorSize: target.kind == .blockDevice || options.sectorSize != nil ? target.sectorSize : nil)
-    if target.kind == .file, layout.sectorSize != target.sectorSize {
-      target = try Target(path: options.target, sectorSize: layout.sectorSize)
-      layout = try PartitionTable.read(from: target, sectorSize: layout.sectorSize)
-      if layout.sectorSizeReason == .explicit { layout.sectorSizeReason = .gptHeaderFoundOnlyAtOtherSize }
-    }
-    return OpenedDevice(target: target, layout: layout)
+    try open(path: options.target, sectorSize: options.sectorSize)
+  }
+
+  /// Opens `path` read-only and reads its table. An image file with no `sectorSize` is read
+  /// at 512 first, and reopened at 4096 when its GPT is found only there.
+  static func open(path: String, sectorSize: Int?) throws -> OpenedDevice {
+    let target = try Target(path: path, sectorSize: sectorSize)
+    let (opened, layout) = try PartitionTable.readReopening(
+      target, sizeIsKnown: target.kind == .blockDevice || sectorSize != nil
+    ) { size in try Target(path: path, sectorSize: size) }
+    return OpenedDevice(target: opened, layout: layout)
   }
 
   /// The bytes of partition `partition` as a source addressed from zero.
