@@ -106,11 +106,8 @@ struct InfoReport: Codable {
         type: layout.type.rawValue, linuxType: layout.linuxType.rawValue, esxiBootable: layout.esxiBootable,
         diskGUID: layout.diskGUID, structures: layout.structures, findings: layout.findings),
       partitions: [], partitionsSource: "loader", crossCheck: nil)
-    var shown = layout.partitions
-    if shown.isEmpty, let linux = layout.linuxPartitions, !linux.isEmpty {
-      shown = linux
-      report.partitionsSource = "linux"
-    }
+    let (shown, listing) = layout.listedPartitions
+    report.partitionsSource = listing.rawValue
     for partition in shown {
       var view = PartitionView(
         number: partition.number, firstLBA: partition.firstLBA, lastLBA: partition.lastLBA,
@@ -121,14 +118,12 @@ struct InfoReport: Codable {
         vmwareUUID: nil, vmwareVolumesUUID: nil, readError: nil)
       if !partition.isExtendedContainer {
         do {
-          let slice = try device.source(of: partition)
-          if slice.byteCount >= 512, let probe = FATProbe.probe(bootSector: try slice.read(at: 0, count: 512)) {
-            view.filesystem = FilesystemView(type: probe.type.rawValue, label: probe.label, serial: probe.serial)
+          let content = try PartitionContent.probe(try device.source(of: partition))
+          view.filesystem = content.fileSystem.map {
+            FilesystemView(type: $0.type.rawValue, label: $0.label, serial: $0.serial)
           }
-          if let magic = try VMwareFATMagic.read(from: slice) {
-            view.vmwareUUID = magic.kernelForm
-            view.vmwareVolumesUUID = magic.volumeForm
-          }
+          view.vmwareUUID = content.magic?.kernelForm
+          view.vmwareVolumesUUID = content.magic?.volumeForm
         } catch {
           view.readError = "\(error)"
         }
