@@ -76,7 +76,7 @@ struct StatusReport: Encodable {
   }
 
   init(status: BankStatus, after: Int?) {
-    self.status = status.report
+    self.status = BankStatusReport(status.choice)
     self.findings = status.findings
     if let after {
       var simulated: [String: [BootStep]] = [:]
