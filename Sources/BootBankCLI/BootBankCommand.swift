@@ -57,7 +57,7 @@ extension BootBankCommand {
       let error = failure(error)
       printError(error.description)
       if error.kind == .cannotWrite && error.path == StandardOutput.name { StandardOutput.failure = nil }
-      if mode.json && !mode.quiet { try? printJSON(ErrorReport(error: error)) }
+      if mode.json && !mode.quiet && !error.reportPrinted { try? printJSON(ErrorReport(error: error)) }
       status = ExitStatus.unreadable.rawValue
     }
     if let error = StandardOutput.finish() {

@@ -51,6 +51,17 @@ struct CLIError: Error, Encodable, CustomStringConvertible {
     try c.encode(path, forKey: .path)
   }
 
+  /// The target holds no MBR or GPT: the report was printed, and this is the error line.
+  /// It is not printed as JSON too, as the report already is on standard output.
+  static func noTable(_ path: String) -> CLIError {
+    var error = CLIError(.notABootDevice, path: path, "no MBR or GPT: not a boot device")
+    error.reportPrinted = true
+    return error
+  }
+
+  /// True when the command already printed its report on standard output.
+  var reportPrinted = false
+
   static func oneLine(_ text: String) -> String {
     text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
       .joined(separator: "; ")

@@ -75,7 +75,7 @@ struct ChecksumCommand: ReportingCommand {
       try printJSON(MeasuredReport(manifest: measured, findings: problems))
     } else {
       emit(Measure.render(measured, algorithms: algorithms.sorted()))
-      for finding in problems { printError("\(finding.severity.rawValue): \(finding.message)") }
+      for finding in problems { printWarning("bootbank: \(finding.severity.rawValue): \(finding.message)") }
     }
     throw ExitStatus.forFindings(problems).code
   }

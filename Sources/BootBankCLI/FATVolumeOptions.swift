@@ -54,9 +54,14 @@ struct FATVolumeOptions: ParsableArguments {
       do {
         return try FATVolume(source: opened)
       } catch let error as FormatError {
-        throw CLIError(
-          .notFAT, path: target.target,
-          "not a FAT volume (\(error.description)); if it is a whole disk, choose a partition with --partition N")
+        if let device = try? OpenedDevice.open(target), device.layout.type != .none {
+          let numbers = device.layout.partitions.map { String($0.number) }.joined(separator: ", ")
+          throw CLIError(
+            .notFAT, path: target.target,
+            "a whole disk (\(device.layout.type.rawValue.uppercased())), not a FAT volume: choose one of its partitions with --partition N (partitions: \(numbers))"
+          )
+        }
+        throw CLIError(.notFAT, path: target.target, "not a FAT volume: \(error.description)")
       }
     }
     let device = try OpenedDevice.open(target)

@@ -39,7 +39,7 @@ struct Info: ReportingCommand {
     } else {
       emit(report.render())
     }
-    if device.layout.type == .none { throw ExitStatus.unreadable.code }
+    if device.layout.type == .none { throw CLIError.noTable(target.target) }
     throw ExitStatus.forFindings(report.findings).code
   }
 }

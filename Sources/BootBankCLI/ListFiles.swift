@@ -65,7 +65,7 @@ struct ListFiles: ReportingCommand {
     } else {
       for e in entries { emit(recursive ? e.path : e.name + (e.isDirectory ? "/" : "")) }
     }
-    for finding in findings { printError("bootbank: \(finding.severity.rawValue): \(finding.message)") }
+    for finding in findings { printWarning("bootbank: \(finding.severity.rawValue): \(finding.message)") }
     throw ExitStatus.forFindings(findings).code
   }
 }

@@ -53,7 +53,7 @@ struct Status: ReportingCommand {
     } else {
       emit(report.render(verbose: verbose))
     }
-    if status.layout.type == .none { throw ExitStatus.unreadable.code }
+    if status.layout.type == .none { throw CLIError.noTable(target.target) }
     let healthy = status.choice.next != nil && status.choice.fallback?.bootable == true
     throw (healthy && status.findings.isEmpty ? ExitStatus.ok : ExitStatus.findings).code
   }

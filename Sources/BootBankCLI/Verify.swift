@@ -44,10 +44,10 @@ struct Verify: ReportingCommand {
       result = try BankVerifier.verify(device.target, layout: device.layout, saved: saved)
       if device.layout.type == .none {
         if output.json { try printJSON(result) } else { emit(render(result)) }
-        throw ExitStatus.unreadable.code
+        throw CLIError.noTable(target.target)
       }
-    } catch let code as ExitCode {
-      throw code
+    } catch let error as CLIError {
+      throw error
     } catch { throw failure(error, path: target.target) }
     if output.json { try printJSON(result) } else { emit(render(result)) }
     throw (result.verdict == .ok && result.allFindings.isEmpty ? ExitStatus.ok : ExitStatus.findings).code

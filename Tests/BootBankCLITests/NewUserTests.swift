@@ -175,6 +175,30 @@ struct ErrorVoiceTests {
     NewUser.expectOneVoice(result, path: "/nonexistent/x.img")
   }
 
+  /// Before: status 2 with the report and no error line; an exit-2 error always has one.
+  @Test func aFileWithNoTableSaysSoOnStandardError() throws {
+    let dir = try ScratchDirectory("no-table")
+    let blank = try dir.sparseFile("blank.img", size: 8 << 20)
+    for command in ["info", "status", "verify"] {
+      let result = try BootbankBinary.run([command, blank])
+      #expect(result.status == 2)
+      #expect(result.stderr == "bootbank: error: \(blank): no MBR or GPT: not a boot device\n", "\(command)")
+      let json = try BootbankBinary.run([command, blank, "--json"])
+      #expect((try? JSONSerialization.jsonObject(with: json.stdout)) != nil, "\(command): one JSON document")
+    }
+  }
+
+  /// Before: "not a FAT volume (FAT boot sector: BS_jmpBoot …)" for a whole disk.
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
+  func aWholeDiskNamesItsPartitions() throws {
+    let image = Scenarios.path("esxi7.img")
+    let result = try BootbankBinary.run(["fsck", image])
+    #expect(result.status == 2)
+    NewUser.expectOneVoice(result, path: image)
+    #expect(result.stderr.contains("a whole disk (GPT), not a FAT volume"))
+    #expect(result.stderr.contains("--partition N (partitions: 1, 5, 6, 7)"))
+  }
+
   /// Before: "record(s) 2 (0xee)"; the record that describes a partition is 1, type 0xef.
   @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
   func theHybridMBRRecordIsNamedRight() throws {
