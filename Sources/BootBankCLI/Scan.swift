@@ -42,7 +42,7 @@ struct Scan: ReportingCommand {
     } else {
       emit(ScanRow.render(rows))
     }
-    for row in rows where row.error != nil { printWarning("bootbank: \(row.path): \(row.error ?? "")") }
+    for row in rows where row.error != nil { printWarning("bootbank: warning: \(row.path): \(row.error ?? "")") }
     throw (rows.contains { $0.error != nil } ? ExitStatus.findings : ExitStatus.ok).code
   }
 }

@@ -32,7 +32,7 @@ extension BlockDevices {
     guard let path = sysfsPath else { return nil }
     let rules: [(String, String)] = [
       ("/usb", "usb"), ("/nvme", "nvme"), ("/ata", "sata"), ("/mmc", "mmc"), ("/virtio", "virtio"),
-      ("/session", "iscsi"), ("/host", "scsi"),
+      ("/session", "iscsi"), ("/rport-", "fc"), ("/end_device-", "sas"), ("/host", "scsi"),
     ]
     return rules.first { path.contains($0.0) }?.1
   }

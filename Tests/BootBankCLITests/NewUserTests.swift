@@ -233,7 +233,7 @@ struct ScanRuleTests {
     for row in rows {
       for key in ScanRuleTests.keys { #expect(row.keys.contains(key), "missing \(key)") }
       guard let path = row["path"] as? String, row["error"] is NSNull else { continue }
-      let lsblk = try run("lsblk", ["-dnb", "-o", "SIZE,MODEL,SERIAL", "--json", path])
+      let lsblk = try run("lsblk", ["-dnb", "-o", "SIZE,TRAN,MODEL,SERIAL", "--json", path])
       guard lsblk.status == 0,
         let object = try JSONSerialization.jsonObject(with: lsblk.stdout) as? [String: Any],
         let device = (object["blockdevices"] as? [[String: Any]])?.first
@@ -243,6 +243,8 @@ struct ScanRuleTests {
       #expect(model == (row["model"] as? String), "\(path) model")
       let serial = (device["serial"] as? String)?.trimmingCharacters(in: .whitespaces)
       #expect(serial == (row["serial"] as? String), "\(path) serial")
+      // Older lsblk leaves TRAN empty for virtio disks; where it names one, it is ours.
+      if let transport = device["tran"] as? String { #expect(transport == row["transport"] as? String, "\(path)") }
     }
   }
 }
