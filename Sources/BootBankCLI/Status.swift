@@ -64,6 +64,8 @@ struct StatusReport: Encodable {
   var status: BankStatusReport
   var findings: [Finding]
   var after: [String: [BootStep]]?
+  /// See `BankChoice.tiedUpdated` (text only).
+  var tiedUpdated: UInt32?
 
   struct BootStep: Encodable {
     var boot: Int
@@ -78,6 +80,7 @@ struct StatusReport: Encodable {
   init(status: BankStatus, after: Int?) {
     self.status = BankStatusReport(status.choice)
     self.findings = status.findings
+    self.tiedUpdated = status.choice.tiedUpdated
     if let after {
       var simulated: [String: [BootStep]] = [:]
       for outcome in [BootSimulation.TrialOutcome.succeeds, .fails] {
@@ -180,16 +183,9 @@ struct StatusReport: Encodable {
     return lines.flatMap { wrap($0) }.joined(separator: "\n")
   }
 
-  /// When the bank that boots shares its `updated` with another bootable bank: the loader's
-  /// rule (the first scanned, the lower partition, wins) decided, not the numbers.
+  /// The tie line, when the loader's rule rather than `updated` chose the bank.
   var tieNote: String? {
-    guard let next = status.next,
-      let chosen = status.banks.first(where: { $0.partition == next.partition }), let updated = chosen.updated,
-      status.banks.contains(where: {
-        $0.partition != chosen.partition && $0.bootable && $0.bootstateAfter != nil && $0.updated == updated
-      })
-    else { return nil }
-    return "Tie on updated=\(updated): the lower partition wins (the loader's rule)."
+    tiedUpdated.map { "Tie on updated=\($0): the lower partition wins (the loader's rule)." }
   }
 
   /// A bootstate as boot.cfg's comment names it ("valid", "upgrading", "dirty", "invalid").

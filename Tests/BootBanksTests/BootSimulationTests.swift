@@ -108,4 +108,13 @@ struct BankRoleTests {
     #expect(choice.altbootbank?.bootable == false)
     #expect(choice.verdict(for: 5)?.bootstateAfter == 2)
   }
+
+  /// Equal `updated`: the first scanned (lower) partition boots, and the choice says it tied.
+  @Test func aTieOnUpdatedIsNamed() {
+    let tie = LoaderReplay.run([Fixture.bank(5, "0", updated: "2"), Fixture.bank(6, "0", updated: "2")])
+    #expect(tie.next?.partition == 5)
+    #expect(tie.tiedUpdated == 2)
+    let clear = LoaderReplay.run([Fixture.bank(5, "0", updated: "1"), Fixture.bank(6, "0", updated: "2")])
+    #expect(clear.tiedUpdated == nil)
+  }
 }
