@@ -50,7 +50,7 @@ extension BootBankCommand {
       exit(withError: error)
     } catch let error as CleanExit {
       exit(withError: error)
-    } catch  where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+    } catch let error where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
       // Help, version and usage errors that argument-parser raises while running (`help X`).
       exit(withError: error)
     } catch {

@@ -7,7 +7,7 @@ struct TargetOptions: ParsableArguments {
   var target: String
 
   @Option(
-    name: .long,
+    name: .long, parsing: .unconditional,
     help:
       "Logical sector size of an image file: 512 or 4096 (default: 512, or 4096 when the GPT is found only there). Block devices report their own."
   )

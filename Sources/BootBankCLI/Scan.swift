@@ -14,7 +14,7 @@ struct Scan: ReportingCommand {
       the partition table beside libblkid's.
 
       A device that cannot be opened (no permission, gone) is a finding: its row says why, \
-      with every other key null, and the status is 1. Each block device shows its transport, \
+      the keys that need it opened are null, and the status is 1. Each block device shows its transport, \
       model, serial and size from sysfs, as lsblk -o TRAN,MODEL,SERIAL does, so the right \
       /dev/sdX can be told apart before anything is written to it.
 

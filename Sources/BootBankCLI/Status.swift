@@ -28,7 +28,9 @@ struct Status: ReportingCommand {
   @OptionGroup var target: TargetOptions
   @OptionGroup var output: OutputOptions
 
-  @Option(name: .long, help: "Also show the next N boots, for a trial boot that succeeds and one that fails (1...64).")
+  @Option(
+    name: .long, parsing: .unconditional,
+    help: "Also show the next N boots, for a trial boot that succeeds and one that fails (1...64).")
   var after: Int?
 
   @Flag(name: .long, help: "Replay Shift+R at the boot prompt (roll back to the other bank).")

@@ -154,6 +154,12 @@ struct ErrorVoiceTests {
     let negative = try BootbankBinary.run(["ls", image, "--partition", "-1"])
     #expect(negative.status == 64)
     #expect(negative.stderr.contains("--partition must be 1 or more, not -1"))
+    let after = try BootbankBinary.run(["status", image, "--after", "-1"])
+    #expect(after.status == 64)
+    #expect(after.stderr.contains("--after takes 1...64, not -1"))
+    let size = try BootbankBinary.run(["info", image, "--sector-size", "-512"])
+    #expect(size.status == 64)
+    #expect(size.stderr.contains("--sector-size must be 512 or 4096, not -512"))
     let ls = try BootbankBinary.run(["ls", image, "--partition", "99"])
     let checksum = try BootbankBinary.run(["checksum", image, "--partition", "99"])
     for result in [ls, checksum] {
