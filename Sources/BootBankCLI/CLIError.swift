@@ -113,6 +113,10 @@ private func cocoaText(_ error: CocoaError) -> (CLIError.Kind, String, String?) 
     let text = String(cString: strerror(Int32(underlying.code)))
     return (isWrite ? .cannotWrite : .cannotOpen, (isWrite ? "cannot write: " : "") + text, path)
   }
+  var isDirectory: ObjCBool = false
+  if let path, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+    return (isWrite ? .cannotWrite : .cannotOpen, "Is a directory", path)
+  }
   let text: String
   switch error.code {
   case .fileNoSuchFile, .fileReadNoSuchFile: text = "No such file or directory"

@@ -283,6 +283,37 @@ struct ExtractDamageTests {
   }
 }
 
+extension ExtractDamageTests {
+  /// cat of the same file: its bytes as far as they read, a warning, status 1.
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
+  func catOfACrossLinkedFileWarns() throws {
+    let image = Scenarios.path("esxi7-fat-crosslink.img")
+    let result = try BootbankBinary.run(["cat", image, "--partition", "6", "/sb.v00"])
+    #expect(result.status == 1)
+    #expect(!result.stdout.isEmpty)
+    #expect(result.stderr.hasPrefix("bootbank: warning: /sb.v00: damaged cluster chain"))
+    #expect(result.stderr.contains("shares cluster"))
+    #expect(result.stderr.split(separator: "\n").count == 1)
+    let clean = try BootbankBinary.run(["cat", image, "--partition", "6", "/boot.cfg"])
+    #expect(clean.status == 0 && clean.stderr.isEmpty)
+  }
+
+  /// Before: "cannot write" with no reason for a manifest path that is a folder.
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
+  func aFolderIsNoManifest() throws {
+    let dir = try ScratchDirectory("manifest-folder")
+    for arguments in [
+      ["checksum", Scenarios.path("esxi7.img"), "--partition", "5", "--manifest", dir.url.path],
+      ["verify", Scenarios.path("esxi7.img"), "--manifest", dir.url.path],
+    ] {
+      let result = try BootbankBinary.run(arguments)
+      #expect(result.status == 2)
+      NewUser.expectOneVoice(result, path: dir.url.path)
+      #expect(result.stderr.contains("Is a directory"), "\(result.stderr)")
+    }
+  }
+}
+
 @Suite("bootbank status answers first")
 struct StatusAnswerTests {
   /// Before: `Next boot:` came last, after a 115-column table with the ESP in it.
@@ -385,8 +416,8 @@ struct HelpAndQuietTests {
         #expect(line.count <= 80, "\(command): \(line.count) columns: \(line)")
       }
     }
-    let cat = try BootbankBinary.run(["cat", "--help"]).text.components(separatedBy: "Exit status:").last ?? ""
-    #expect(!cat.contains("  1 "), "cat cannot return 1")
+    let scan = try BootbankBinary.run(["scan", "--help"]).text.components(separatedBy: "Exit status:").last ?? ""
+    #expect(!scan.contains("  2 "), "scan reports an unopenable device as a finding, never 2")
   }
 
   @Test func completionOffersFilesForTheTarget() throws {
