@@ -122,11 +122,16 @@ struct StatusReport: Encodable {
     }
     if let fallback = status.fallback {
       answer += " — fallback partition \(fallback.partition): "
-      answer += fallback.bootable ? "ok" : "NOT bootable, a failed boot has no way back"
+      answer += fallback.bootable ? "ok" : "BAD"
     } else if status.next != nil {
-      answer += " — no fallback: a failed boot has no way back"
+      answer += " — no fallback"
     }
     lines.append(answer)
+    if let fallback = status.fallback, !fallback.bootable, status.next != nil {
+      lines.append("The fallback cannot boot: a failed boot has no way back.")
+    } else if status.fallback == nil, status.next != nil {
+      lines.append("No other bank can boot: a failed boot has no way back.")
+    }
     if let tie = tieNote { lines.append(tie) }
     lines.append("Rollback flag: \(status.rollback ? "set" : "not set")")
     for message in status.messages where message != "No hypervisor found." || status.next != nil {
@@ -182,7 +187,8 @@ struct StatusReport: Encodable {
         }
       }
     }
-    return lines.flatMap { wrap($0) }.joined(separator: "\n")
+    return lines.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }.flatMap { wrap(String($0)) }
+      .joined(separator: "\n")
   }
 
   /// The tie line, when the loader's rule rather than `updated` chose the bank.

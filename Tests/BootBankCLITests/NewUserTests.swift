@@ -334,6 +334,21 @@ struct StatusAnswerTests {
     #expect(verbose.text.contains("partition 1: not a bank"))
   }
 
+  /// Every scenario: 80 columns, and every table row whole (a partition number, then columns
+  /// two spaces apart), never broken across lines.
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)), arguments: Scenarios.names)
+  func everyScenarioFits80ColumnsWithWholeRows(image: String) throws {
+    let result = try BootbankBinary.run(["status", Scenarios.path(image), "--verbose"])
+    let lines = result.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    for line in lines { #expect(line.count <= 80, "\(image): \(line)") }
+    guard let header = lines.firstIndex(where: { $0.hasPrefix("PART  ROLE  BUILD") }) else { return }
+    for row in lines[(header + 1)...].prefix(while: { !$0.hasPrefix("  ROLE:") }) {
+      #expect(
+        row.range(of: #"^\d+ +\S+ +\S+ +\S+ +\S+ +\S+ +(yes|no)$"#, options: .regularExpression) != nil,
+        "\(image): \(row)")
+    }
+  }
+
   /// Before: a tie booted the older build without a word.
   @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
   func aTieIsExplained() throws {
