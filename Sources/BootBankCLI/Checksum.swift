@@ -8,26 +8,34 @@ import Foundation
 import PartitionTable
 
 /// `bootbank checksum`: digests of a device, a partition, or every file of its FAT partitions.
-struct ChecksumCommand: ParsableCommand {
+struct ChecksumCommand: ReportingCommand {
+  var mode: OutputMode { output.mode }
+
   static let configuration = CommandConfiguration(
     commandName: "checksum",
     abstract: "Digest a device, a partition, or every file of its FAT partitions; save and re-check manifests.",
+    usage: "bootbank checksum <target> [--partition <n>] [--files] [options]",
     discussion: """
-      One read pass feeds every algorithm asked for; on two or more cores each algorithm runs on
-      its own worker thread while the main thread reads. Files are read straight from the FAT
+      One read pass feeds every algorithm asked for; on two or more cores each algorithm runs on \
+      its own worker thread while the main thread reads. Files are read straight from the FAT \
       volume (no extraction) and hashed in parallel up to the core count.
 
-      --manifest FILE writes what was measured as JSON (device identity, table, regions, files,
-      digests, time) and beside it FILE.sha256, a list that `sha256sum -c` checks (run it in a
-      folder where `bootbank extract` put the partition's files). --check FILE re-reads the
+      --manifest FILE writes what was measured as JSON (device identity, table, regions, files, \
+      digests, time) and beside it FILE.sha256, a list that `sha256sum -c` checks (run it in a \
+      folder where `bootbank extract` put the partition's files). --check FILE re-reads the \
       target and reports every difference: bit rot on a card shows up here.
 
-      \(ExitStatus.helpText)
+      Examples:
+        bootbank checksum /dev/sdb --algo sha256
+        bootbank checksum disk.img --files --manifest saved.json
+        bootbank checksum disk.img --check saved.json
+
+      \(ExitStatus.help(ok: "digested (with --check: everything matches)", findings: "a file could not be read (with --check: a difference)", unreadable: "the target or a manifest cannot be read or written"))
       """)
 
   @OptionGroup var target: TargetOptions
 
-  @Option(name: .long, help: "Digest only this partition (Linux/ESXi numbering).")
+  @Option(name: .long, parsing: .unconditional, help: "Digest only this partition (Linux/ESXi numbering).")
   var partition: Int?
 
   @Flag(name: .long, help: "Digest every file of the FAT partition (or of every FAT partition).")
@@ -46,6 +54,7 @@ struct ChecksumCommand: ParsableCommand {
 
   func validate() throws {
     if case .failure(let error) = Algorithm.parseList(algo) { throw ValidationError(error.description) }
+    if let partition, partition < 1 { throw ValidationError("--partition must be 1 or more, not \(partition)") }
     if manifest != nil && check != nil { throw ValidationError("--manifest and --check cannot be used together") }
   }
 
@@ -65,8 +74,8 @@ struct ChecksumCommand: ParsableCommand {
     if output.json {
       try printJSON(MeasuredReport(manifest: measured, findings: problems))
     } else {
-      print(Measure.render(measured, algorithms: algorithms.sorted()))
-      for finding in problems { printError("\(finding.severity.rawValue): \(finding.message)") }
+      emit(Measure.render(measured, algorithms: algorithms.sorted()))
+      for finding in problems { printWarning("bootbank: \(finding.severity.rawValue): \(finding.message)") }
     }
     throw ExitStatus.forFindings(problems).code
   }
@@ -85,7 +94,7 @@ struct ChecksumCommand: ParsableCommand {
 
   func runCheck(_ path: String) throws {
     let saved: ChecksumManifest
-    do { saved = try ChecksumManifestFile.load(path) } catch { throw failure(error) }
+    saved = try ChecksumManifestFile.load(path)
     let algorithms = Set(saved.algorithms.compactMap(Algorithm.init(rawValue:)))
     let now: ChecksumManifest
     var problems: [Finding] = []
@@ -128,9 +137,9 @@ struct ChecksumCommand: ParsableCommand {
     if output.json {
       try printJSON(CheckReport(equal: differences.isEmpty, findings: differences))
     } else if differences.isEmpty {
-      print("\(target.target): every region and file matches \(path) (saved \(saved.created))")
+      emit("\(target.target): every region and file matches \(path) (saved \(saved.created))")
     } else {
-      for finding in differences { print("\(finding.severity.rawValue): \(finding.message)") }
+      for finding in differences { emit("\(finding.severity.rawValue): \(finding.message)") }
     }
     throw ExitStatus.forFindings(differences).code
   }
@@ -161,8 +170,7 @@ enum Measure {
     let chosen: Partition?
     if let partition {
       guard let found = layout.partition(partition) else {
-        throw MeasureError(
-          message: "\(device.target.path) has no partition \(partition) (it has \(layout.partitions.map(\.number)))")
+        throw CLIError.noSuchPartition(partition, in: layout, path: device.target.path)
       }
       chosen = found
     } else {
@@ -174,7 +182,9 @@ enum Measure {
         let slice = try device.source(of: p)
         guard let volume = try? FATVolume(source: slice) else {
           if chosen != nil {
-            throw MeasureError(message: "partition \(p.number) holds no FAT volume bootbank can read")
+            throw CLIError(
+              .notFAT, path: device.target.path,
+              "partition \(p.number) holds no FAT file system: its type is \(p.typeName)")
           }
           continue
         }
@@ -257,11 +267,6 @@ enum Measure {
     }
     problems.sort { ($0.path ?? "") < ($1.path ?? "") }
     return out.sorted { $0.path < $1.path }
-  }
-
-  struct MeasureError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
   }
 
   /// Writes the JSON manifest and, beside it, a `sha256sum -c` list.
@@ -368,7 +373,7 @@ final class ProgressMeter: @unchecked Sendable {
   var done: Int64 = 0
   let start = Date()
   var last = Date.distantPast
-  let enabled = isatty(2) == 1
+  let enabled = isatty(2) == 1 && !OutputMode.current.quiet
 
   init(total: Int64) { self.total = total }
 
@@ -376,12 +381,17 @@ final class ProgressMeter: @unchecked Sendable {
     done += bytes
     guard enabled, Date().timeIntervalSince(last) > 0.5 else { return }
     last = Date()
-    let elapsed = max(0.001, last.timeIntervalSince(start))
-    let rate = Double(done) / elapsed
-    let eta = rate > 0 ? Double(total - done) / rate : 0
-    let line = String(
-      format: "\r%5.1f%%  %@/s  ETA %.0fs ", 100 * Double(done) / Double(max(1, total)), humanSize(Int64(rate)), eta)
+    let line = "\r" + ProgressMeter.line(done: done, total: total, elapsed: last.timeIntervalSince(start)) + " "
     FileHandle.standardError.write(Data(line.utf8))
+  }
+
+  /// The percentage, and once a second of reading has given a rate to go by, the rate and
+  /// the time left.
+  static func line(done: Int64, total: Int64, elapsed: TimeInterval) -> String {
+    let percent = String(format: "%5.1f%%", 100 * Double(done) / Double(max(1, total)))
+    guard elapsed >= 1, done > 0 else { return percent }
+    let rate = Double(done) / elapsed
+    return percent + "  \(humanSize(Int64(rate)))/s  ETA " + String(format: "%.0fs", Double(total - done) / rate)
   }
 
   func finish() {

@@ -3,11 +3,11 @@ import DiskIO
 
 /// The target every reading command takes.
 struct TargetOptions: ParsableArguments {
-  @Argument(help: "An image file or a block device (e.g. /dev/sdb).")
+  @Argument(help: "An image file or a block device (e.g. /dev/sdb).", completion: .file())
   var target: String
 
   @Option(
-    name: .long,
+    name: .long, parsing: .unconditional,
     help:
       "Logical sector size of an image file: 512 or 4096 (default: 512, or 4096 when the GPT is found only there). Block devices report their own."
   )
@@ -23,9 +23,4 @@ struct TargetOptions: ParsableArguments {
   func open() throws -> Target {
     try Target(path: target, sectorSize: sectorSize)
   }
-}
-
-struct OutputOptions: ParsableArguments {
-  @Flag(name: .long, help: "Print JSON (stable keys, documented in the README) instead of text.")
-  var json = false
 }

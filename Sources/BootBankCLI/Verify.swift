@@ -5,22 +5,29 @@ import Foundation
 import PartitionTable
 
 /// `bootbank verify`: one verdict for the device and one per bank.
-struct Verify: ParsableCommand {
+struct Verify: ReportingCommand {
+  var mode: OutputMode { output.mode }
+
   static let configuration = CommandConfiguration(
     abstract: "Check a boot device the way ESXi's loader reads it: table, banks, boot.cfg, payloads.",
+    usage: "bootbank verify <target> [--manifest <file>] [options]",
     discussion: """
-      Checks the partition table (the loader reads only the primary GPT), replays the bank
-      choice, and for each bank: the FAT volume to fsck.fat depth, boot.cfg, every kernel= and
-      modules= file, each payload against the bank's own manifest (imgdb.tgz: SHA-256 and SHA-1
-      of the decompressed payload, with ESXi's own per-host exceptions), the files no manifest
-      covers by gzip and tar integrity, and, with --manifest, every file against digests saved
-      earlier by `bootbank checksum --manifest`. An unreadable sector is reported by LBA with
+      Checks the partition table (the loader reads only the primary GPT), replays the bank \
+      choice, and for each bank: the FAT volume to fsck.fat depth, boot.cfg, every kernel= and \
+      modules= file, each payload against the bank's own manifest (imgdb.tgz: SHA-256 and SHA-1 \
+      of the decompressed payload, with ESXi's own per-host exceptions), the files no manifest \
+      covers by gzip and tar integrity, and, with --manifest, every file against digests saved \
+      earlier by `bootbank checksum --manifest`. An unreadable sector is reported by LBA with \
       the file it hurts.
 
-      The verdict is ok, degraded (the next boot works but something is wrong, e.g. no sound
+      The verdict is ok, degraded (the next boot works but something is wrong, e.g. no sound \
       fallback) or broken (the next boot fails or boots a damaged bank).
 
-      \(ExitStatus.helpText)
+      Examples:
+        bootbank verify /dev/sdb
+        bootbank verify disk.img --manifest saved.json --json
+
+      \(ExitStatus.help(ok: "the verdict is ok and nothing was found", findings: "degraded or broken, or findings", unreadable: "the target or the manifest cannot be read, or there is no table"))
       """)
 
   @OptionGroup var target: TargetOptions
@@ -36,14 +43,26 @@ struct Verify: ParsableCommand {
       let saved = try manifest.map { try ChecksumManifestFile.load($0) }
       result = try BankVerifier.verify(device.target, layout: device.layout, saved: saved)
       if device.layout.type == .none && device.layout.loader.volumes.isEmpty {
-        if output.json { try printJSON(result) } else { print(render(result)) }
-        throw ExitStatus.unreadable.code
+        if output.json { try printJSON(result) } else { emit(render(result)) }
+        throw CLIError.noTable(target.target)
       }
-    } catch let code as ExitCode {
-      throw code
+    } catch let error as CLIError {
+      throw error
     } catch { throw failure(error, path: target.target) }
-    if output.json { try printJSON(result) } else { print(render(result)) }
+    if output.json { try printJSON(result) } else { emit(render(result)) }
     throw (result.verdict == .ok && result.allFindings.isEmpty ? ExitStatus.ok : ExitStatus.findings).code
+  }
+
+  /// "12 files: 9 checked against imgdb.tgz, 2 by gzip/tar integrity, 1 only present (nothing
+  /// to check it by)": every file counted once.
+  func fileCounts(_ checks: [String]) -> String {
+    let count = { (kind: String) in checks.filter { $0 == kind }.count }
+    var parts = ["\(count("manifest")) checked against imgdb.tgz", "\(count("integrity")) by gzip/tar integrity"]
+    let present = count("present")
+    if present > 0 { parts.append("\(present) only present (nothing to check it by)") }
+    let other = checks.count - count("manifest") - count("integrity") - present
+    if other > 0 { parts.append("\(other) otherwise") }
+    return "\(checks.count) files: " + parts.joined(separator: ", ")
   }
 
   func render(_ result: Verification) -> String {
@@ -54,10 +73,7 @@ struct Verify: ParsableCommand {
       let role = bank.role.map { " (\($0))" } ?? ""
       lines.append(
         "Bank partition \(bank.partition)\(role), build \(bank.build ?? "?"): \(bank.verdict.rawValue.uppercased())")
-      let checked = bank.files.filter { $0.check == "manifest" }.count
-      let integrity = bank.files.filter { $0.check == "integrity" }.count
-      lines.append(
-        "  \(bank.files.count) files: \(checked) checked against imgdb.tgz, \(integrity) by gzip/tar integrity")
+      lines.append("  " + fileCounts(bank.files.map(\.check)))
       for finding in bank.findings {
         lines.append("  \(finding.severity.rawValue): \(finding.message)")
       }
@@ -68,24 +84,22 @@ struct Verify: ParsableCommand {
 
 /// Reading a saved checksum manifest.
 enum ChecksumManifestFile {
+  /// - Throws: `CLIError` (`badManifest`, naming `path`) when the file cannot be read or is no
+  ///   bootbank checksum manifest.
   static func load(_ path: String) throws -> ChecksumManifest {
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw ManifestError(path: path, why: "cannot be read: \(error.localizedDescription)")
+      throw CLIError(.badManifest, path: path, "cannot read the manifest: \(failure(error, path: path).message)")
     }
     let manifest: ChecksumManifest
     do { manifest = try JSONDecoder().decode(ChecksumManifest.self, from: data) } catch {
-      throw ManifestError(path: path, why: "is not a bootbank checksum manifest: \(error)")
+      throw CLIError(
+        .badManifest, path: path, "not a bootbank checksum manifest: it \(failure(error, path: path).message)")
     }
     guard manifest.format == ChecksumManifest.formatName else {
-      throw ManifestError(path: path, why: "has format \(manifest.format), expected \(ChecksumManifest.formatName)")
+      throw CLIError(
+        .badManifest, path: path, "manifest format is \(manifest.format), expected \(ChecksumManifest.formatName)")
     }
     return manifest
-  }
-
-  struct ManifestError: Error, CustomStringConvertible {
-    var path: String
-    var why: String
-    var description: String { "\(path) \(why)" }
   }
 }

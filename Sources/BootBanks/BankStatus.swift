@@ -63,7 +63,4 @@ public struct BankStatus: Sendable {
   public func after(boots: Int, outcome: BootSimulation.TrialOutcome) -> [BootSimulation.Step] {
     BootSimulation.run(candidates, boots: boots, outcome: outcome)
   }
-
-  /// The JSON shape of `bootbank status --json`.
-  public var report: BankStatusReport { BankStatusReport(choice) }
 }

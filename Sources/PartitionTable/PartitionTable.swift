@@ -211,7 +211,8 @@ public enum PartitionTable {
         hard: false, "SizeInLBA", at: at + Int64(O.sizeInLBA),
         .invalid("of record 1 is \(record.sizeInLBA), expected \(expected) (the disk size less one)"))
     }
-    let others = mbr.entries.enumerated().dropFirst().filter { !$0.element.isEmpty }
+    // Every record that describes a partition, wherever the 0xee record is.
+    let others = mbr.entries.enumerated().filter { !$0.element.isEmpty && $0.element.osType != 0xEE }
     if !others.isEmpty {
       let list = others.map { "\($0.offset + 1) (\(hex2($0.element.osType)))" }.joined(separator: ", ")
       judge.other(
