@@ -1,0 +1,146 @@
+import BootBanks
+import DiskFormat
+import Foundation
+import PartitionTable
+import TestSupport
+import Testing
+
+/// Every writing command, run for real on generated devices through a recording sink, then
+/// every power cut its recording allows replayed: in each crash state the loader (our replay)
+/// boots a bank, that bank verifies, and the loader's choice is the one before the command or
+/// the one its plan promised, never a third.
+@Suite("power cuts during writes")
+struct PowerCutTests {
+  struct Run {
+    var image: String
+    var plan: WritePlan
+    var base: any ByteSource
+    var layout: DiskLayout
+    var recording: OverlayDisk
+    var undo: UndoRecord?
+  }
+
+  /// Runs `plan` on an overlay of `base`, recording; the run must read back clean.
+  static func execute(_ plan: WritePlan, image: String, base: any ByteSource, layout: DiskLayout) throws -> Run {
+    let recording = OverlayDisk(base: base)
+    var saved: UndoRecord?
+    let report = WritePlanExecutor.run(plan, on: recording) { saved = $0 }
+    #expect(report.outcome == .written, "\(image) \(plan.command): \(report.problems)")
+    return Run(image: image, plan: plan, base: base, layout: layout, recording: recording, undo: saved)
+  }
+
+  /// The plans of one command on every writable fixture, every bank and option it takes.
+  static func runs(_ command: String) throws -> [Run] {
+    var runs: [Run] = []
+    for image in WriteFixture.writable {
+      guard let (source, layout) = try WriteFixture.open(image) else { continue }
+      let status = try BankStatus.read(from: source, layout: layout)
+      let banks = status.choice.countedBanks.map(\.partition)
+      var plans: [WritePlan] = []
+      switch command {
+      case "mark":
+        for bank in banks {
+          for state: Int32 in [0, 1, 3] {
+            plans.append(try WritePlanner.mark(source, layout: layout, bank: .partition(bank), state: state))
+          }
+        }
+      case "set-next":
+        for bank in banks {
+          for trial in [false, true] {
+            plans.append(try WritePlanner.setNext(source, layout: layout, bank: .partition(bank), trial: trial))
+          }
+        }
+      case "rollback":
+        plans.append(try WritePlanner.rollback(source, layout: layout))
+      default:
+        Issue.record("unknown command \(command)")
+      }
+      for plan in plans where plan.refusal == nil && !plan.isEmpty {
+        runs.append(try execute(plan, image: image, base: source, layout: layout))
+      }
+    }
+    return runs
+  }
+
+  /// Checks every crash state of `run`; returns how many distinct states were checked.
+  static func checkStates(
+    _ run: Run, cache: inout [String: Bool], extra: ((OverlayDisk) -> String?)? = nil
+  ) throws -> Int {
+    let states = PowerCut.states(of: run.recording.log, sectorSize: run.base.sectorSize)
+    var seen = Set<String>()
+    for patches in states {
+      let disk = PowerCut.apply(patches, to: run.base)
+      let key = disk.writtenSectors.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value.hashValue)" }.joined(
+        separator: ",")
+      guard seen.insert(key).inserted else { continue }
+      let label = "\(run.image) \(run.plan.command) state [\(patches.map { "\($0.offset)+\($0.bytes.count)" })]"
+      let choice = try WritePlanner.choice(of: disk, sectorSize: run.layout.sectorSize)
+      #expect(choice.next != nil, "\(label): no bank boots")
+      #expect(
+        choice.next == run.plan.before.next || choice.next == run.plan.after.next,
+        "\(label): the loader boots \(String(describing: choice.next)), neither before (\(String(describing: run.plan.before.next))) nor after (\(String(describing: run.plan.after.next)))"
+      )
+      if let problem = extra?(disk) { Issue.record("\(label): \(problem)") }
+      guard let next = choice.next else { continue }
+      let verifyKey = "\(run.image)|\(key)|\(next)"
+      if cache[verifyKey] == nil {
+        let layout = try PartitionTable.read(from: disk, sectorSize: run.layout.sectorSize)
+        let verification = try BankVerifier.verify(disk, layout: layout)
+        let bank = verification.banks.first { $0.partition == next }
+        cache[verifyKey] = bank != nil && bank?.verdict != .broken
+      }
+      #expect(cache[verifyKey] == true, "\(label): partition \(next) does not verify")
+    }
+    return seen.count
+  }
+
+  @Test(
+    .enabled(if: !WriteFixture.writable.isEmpty, "images/ has no fixtures: run `make images`"),
+    arguments: ["mark", "set-next", "rollback"])
+  func everyCrashStateBootsAVerifiedBank(command: String) throws {
+    let runs = try Self.runs(command)
+    #expect(!runs.isEmpty, "no \(command) plan could be executed")
+    var cache: [String: Bool] = [:]
+    var count = 0
+    var writes = 0
+    for run in runs {
+      count += try Self.checkStates(run, cache: &cache)
+      writes += run.plan.writes.count
+    }
+    print("power cuts: \(command): \(count) crash states checked from \(runs.count) runs (\(writes) writes)")
+    #expect(count >= runs.count * 2)
+  }
+
+  @Test(.enabled(if: !WriteFixture.writable.isEmpty, "images/ has no fixtures: run `make images`"))
+  func everyCrashStateOfAnUndoIsBeforeOrAfter() throws {
+    var cache: [String: Bool] = [:]
+    var count = 0
+    var runs = 0
+    for command in ["mark", "set-next", "rollback"] {
+      for forward in try Self.runs(command) {
+        let record = try #require(forward.undo)
+        let done = forward.recording
+        let plan = try WritePlanner.undo(record, source: done, layout: forward.layout)
+        #expect(plan.refusal == nil, "\(forward.image): \(plan.refusal ?? "")")
+        guard plan.refusal == nil else { continue }
+        #expect(plan.after.next == forward.plan.before.next)
+        let run = try Self.execute(plan, image: forward.image, base: done, layout: forward.layout)
+        // After the undo every range holds its old bytes again.
+        for range in record.ranges {
+          #expect(try run.recording.read(at: range.offset, count: range.old.count) == [UInt8](range.old))
+        }
+        runs += 1
+        count += try Self.checkStates(run, cache: &cache) { disk in
+          for range in record.ranges {
+            guard let now = try? disk.read(at: range.offset, count: range.old.count) else { return "unreadable" }
+            let written = (try? done.read(at: range.offset, count: range.old.count)) ?? []
+            if now != [UInt8](range.old) && now != written { return "LBA \(range.lba) is neither before nor after" }
+          }
+          return nil
+        }
+      }
+    }
+    print("power cuts: undo: \(count) crash states checked from \(runs) runs")
+    #expect(runs > 0)
+  }
+}
