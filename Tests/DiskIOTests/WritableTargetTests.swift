@@ -129,4 +129,29 @@ struct WritableTargetTests {
       #expect(throws: DiskIOError.self) { _ = try WritableTarget(path: device) }
     }
   }
+
+  /// A mounted file system on the device (this machine's kernel makes no loop partitions and has
+  /// no vfat, so the mount is ext2 on the whole loop device; the partitions' mounts are found by
+  /// the same mountinfo lookup).
+  @Test(.enabled(if: loopDevicesAvailable && hasTool("mkfs.ext2"), "needs root, loop devices and mkfs.ext2"))
+  func aMountedDeviceIsRefused() throws {
+    let dir = try ScratchDirectory("loop")
+    let path = dir.path("fs.img")
+    _ = try dir.sparseFile("fs.img", size: 8 << 20)
+    #expect(try run("mkfs.ext2", ["-q", "-F", path]).status == 0)
+    try withLoopDevice(URL(fileURLWithPath: path), readOnly: false) { device in
+      let mountPoint = dir.path("mnt")
+      try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+      let mount = try run("mount", ["-o", "ro", device, mountPoint])
+      #expect(mount.status == 0, "\(mount.stderr)")
+      guard mount.status == 0 else { return }
+      defer { _ = try? run("umount", [mountPoint]) }
+      do {
+        _ = try WritableTarget(path: device)
+        Issue.record("a mounted device was opened for writing")
+      } catch let error as DiskIOError {
+        #expect(error.description.contains("is mounted on \(mountPoint)"), "\(error)")
+      }
+    }
+  }
 }
