@@ -60,7 +60,7 @@ enum PowerCut {
 /// A fixture opened at the sector size its GPT is in.
 enum WriteFixture {
   static func open(_ name: String) throws -> (source: TestFileSource, layout: DiskLayout)? {
-    guard let url = TestPaths.fixture(name) else { return nil }
+    guard let url = name.hasPrefix("/") ? URL(fileURLWithPath: name) : TestPaths.fixture(name) else { return nil }
     var source = try TestFileSource(path: url.path)
     var layout = try PartitionTable.read(from: source)
     if layout.sectorSize != source.sectorSize {
@@ -73,6 +73,31 @@ enum WriteFixture {
   /// Images with two or more banks that boot, each verifying, to run writing commands on.
   static let writable = [
     "esxi7.img", "esxi7-4kn.img", "esxi7-three-banks.img", "esxi7-synced.img", "esxi7-tie.img",
-    "esxi7-upgrade-pending.img", "esxi6.img", "esxi7-four-banks.img",
+    "esxi7-upgrade-pending.img", "esxi6.img", "esxi7-four-banks.img", "esxi7-real-layout.img", "esxi7-trial-failed.img",
+    "esxi7-no-bootstate.img", "esxi7-bootstate-late-valid.img", "esxi-mbr.img", "esxi7-hybrid-mbr.img",
   ].filter { TestPaths.fixture($0) != nil }
+
+  static let mtoolsAvailable = hasTool("mtype") && hasTool("mcopy")
+
+  /// A copy of esxi7.img whose banks' boot.cfg spans three sectors, as real ones do (a long
+  /// comment line before `build=`), so `bootstate` and `updated` lie in different sectors.
+  /// Made with mtools; nil without them or the fixture.
+  static func longBootConfig(in dir: ScratchDirectory) throws -> String? {
+    guard mtoolsAvailable, let url = TestPaths.fixture("esxi7.img") else { return nil }
+    let path = dir.path("esxi7-long-boot-cfg.img")
+    guard try run("cp", ["--sparse=always", url.path, path]).status == 0 else { return nil }
+    let layout = try PartitionTable.read(from: try TestFileSource(path: path))
+    for number in [5, 6] {
+      guard let partition = layout.partition(number) else { return nil }
+      let spec = "\(path)@@\(partition.offsetBytes)"
+      let old = try run("mtype", ["-i", spec, "::/boot.cfg"]).text
+      var lines = old.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      let at = lines.firstIndex { $0.hasPrefix("build=") } ?? lines.count
+      lines.insert("# " + String(repeating: "x", count: 1100), at: at)
+      let file = dir.path("boot\(number).cfg")
+      try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+      guard try run("mcopy", ["-o", "-i", spec, file, "::/boot.cfg"]).status == 0 else { return nil }
+    }
+    return path
+  }
 }

@@ -30,9 +30,10 @@ struct PowerCutTests {
   }
 
   /// The plans of one command on every writable fixture, every bank and option it takes.
-  static func runs(_ command: String) throws -> [Run] {
+  static func runs(_ command: String, scratch: ScratchDirectory) throws -> [Run] {
     var runs: [Run] = []
-    for image in WriteFixture.writable {
+    let long = try WriteFixture.longBootConfig(in: scratch)
+    for image in WriteFixture.writable + [long].compactMap(\.self) {
       guard let (source, layout) = try WriteFixture.open(image) else { continue }
       let status = try BankStatus.read(from: source, layout: layout)
       let banks = status.choice.countedBanks.map(\.partition)
@@ -98,7 +99,8 @@ struct PowerCutTests {
     .enabled(if: !WriteFixture.writable.isEmpty, "images/ has no fixtures: run `make images`"),
     arguments: ["mark", "set-next", "rollback"])
   func everyCrashStateBootsAVerifiedBank(command: String) throws {
-    let runs = try Self.runs(command)
+    let scratch = try ScratchDirectory("powercut")
+    let runs = try Self.runs(command, scratch: scratch)
     #expect(!runs.isEmpty, "no \(command) plan could be executed")
     var cache: [String: Bool] = [:]
     var count = 0
@@ -116,8 +118,9 @@ struct PowerCutTests {
     var cache: [String: Bool] = [:]
     var count = 0
     var runs = 0
+    let scratch = try ScratchDirectory("powercut")
     for command in ["mark", "set-next", "rollback"] {
-      for forward in try Self.runs(command) {
+      for forward in try Self.runs(command, scratch: scratch) {
         let record = try #require(forward.undo)
         let done = forward.recording
         let plan = try WritePlanner.undo(record, source: done, layout: forward.layout)
