@@ -6,11 +6,7 @@ struct Mark: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Set a bank's bootstate (valid, upgrading or invalid) in place, as the loader writes it.",
     discussion: """
-      Writes the one bootstate digit of the bank's boot.cfg where the loader's own writer finds it
-      ('bootstate' at the start of a line, '=', a digit 0-3, within the first 512 bytes). A bank
-      whose boot.cfg has no such place is refused (the loader would drop it; rewriting boot.cfg is
-      not built yet). The plan, the loader's choice before and after, and the undo file are printed;
-      after the write every sector is read back from the medium, and the status is shown.
+      Writes the one bootstate digit of the bank's boot.cfg where the loader's own writer finds it ('bootstate' at the start of a line, '=', a digit 0-3, within the first 512 bytes). A bank whose boot.cfg has no such place is refused (the loader would drop it; rewriting boot.cfg is not built yet). The plan, the loader's choice before and after, and the undo file are printed; after the write every sector is read back from the medium, and the status is shown.
 
       \(WriteExitStatus.helpText)
       """)

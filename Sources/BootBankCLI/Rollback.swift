@@ -6,9 +6,7 @@ struct Rollback: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Roll back to the other bank, as Shift+R at the boot prompt does, without booting.",
     discussion: """
-      Makes every write the loader makes at a boot where Shift+R is pressed, as bootbank's replay
-      of the loader makes them: the scan's bootstate changes, then the default bank written as
-      INVALID. Refused with the loader's message when there is no alternate bank to roll back to.
+      Makes every write the loader makes at a boot where Shift+R is pressed, as bootbank's replay of the loader makes them: the scan's bootstate changes, then the default bank written as INVALID. Refused with the loader's message when there is no alternate bank to roll back to.
 
       \(WriteExitStatus.helpText)
       """)

@@ -7,10 +7,7 @@ struct SetNext: ParsableCommand {
     commandName: "set-next",
     abstract: "Make a bank the one the loader boots next (optionally as a one-shot trial).",
     discussion: """
-      Raises the bank's 'updated' above every other bootable bank's and sets its bootstate to 0
-      (valid), or with --trial to 1 (upgrading): it boots once as a trial, and when that boot does
-      not commit the current bank boots again. Written in place; refused when the new 'updated'
-      has more digits than the old one (rewriting boot.cfg is not built yet).
+      Raises the bank's 'updated' above every other bootable bank's and sets its bootstate to 0 (valid), or with --trial to 1 (upgrading): it boots once as a trial, and when that boot does not commit the current bank boots again. Written in place; refused when the new 'updated' has more digits than the old one (rewriting boot.cfg is not built yet).
 
       \(WriteExitStatus.helpText)
       """)
