@@ -55,7 +55,10 @@ enum WriteSession {
   typealias Planner = (any ByteSource, DiskLayout) throws -> WritePlan
 
   /// Runs a writing command; never returns (throws the exit status).
-  static func run(_ target: TargetOptions, _ options: WriteOptions, planner: Planner) throws -> Never {
+  static func run(_ given: TargetOptions, _ options: WriteOptions, planner: Planner) throws -> Never {
+    // The canonical path (symlinks resolved) names the target in the plan and the undo file.
+    var target = given
+    target.target = WritableTarget.canonicalPath(given.target) ?? given.target
     // The table's sector size, found read-only (an image file may be 4Kn).
     let detected: OpenedDevice
     do { detected = try OpenedDevice.open(target) } catch { throw refuse(error, path: target.target) }

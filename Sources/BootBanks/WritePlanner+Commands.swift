@@ -48,9 +48,11 @@ extension WritePlanner {
     if let message = replay.messages.first(where: { $0 == BankChoice.noAlternate || $0 == BankChoice.rollbackFailed }) {
       return try refused(command: "rollback", device: device, "the loader says: \(message)")
     }
-    guard replay.rollback, let killed = replay.banks.first(where: { $0.reason.contains("Shift+R") }) else {
+    guard replay.rollback else {
       return try refused(command: "rollback", device: device, "the loader would not roll back on this device")
     }
+    // The default bank the loader kills: written INVALID by the kill, not by a scan.
+    let killed = replay.banks.first { $0.reason.contains("Shift+R") }?.partition
     var stages: [(partition: Int, old: [UInt8], new: [UInt8], reason: String)] = []
     for verdict in replay.banks {
       guard let new = replay.writtenBootConfigs[verdict.partition], let old = verdict.config?.bytes, new != old else {
@@ -59,7 +61,7 @@ extension WritePlanner {
       let before = BootConfig(bytes: old).bankOptions?.bootstate ?? 0
       let after = BootConfig(bytes: new).bankOptions?.bootstate ?? 0
       let why =
-        verdict.partition == killed.partition
+        verdict.partition == killed
         ? "Shift+R: the default bank written as INVALID"
         : "the loader's scan: \(BankState.name(before)) → \(BankState.name(after))"
       stages.append(

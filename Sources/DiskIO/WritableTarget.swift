@@ -200,38 +200,63 @@ import SystemPackage
     }
   }
 
-  /// Reads `count` bytes at `offset` from the medium: `O_DIRECT` in sector-aligned buffers (a
-  /// file system without `O_DIRECT` is read after its cached pages are dropped).
+  /// Reads `count` bytes at `offset` from the medium: `O_DIRECT` in 4096-aligned buffers; an
+  /// image file whose file system refuses `O_DIRECT` is read after its cached pages are dropped.
   public func readBack(at offset: Int64, count: Int) throws -> [UInt8] {
     guard offset >= 0, count >= 0, offset + Int64(count) <= byteCount else {
       throw ReadError(
         source: path, offset: offset, count: count, sectorSize: sectorSize, kind: .outOfRange(size: byteCount))
     }
     if count == 0 { return [] }
-    let size = Int64(sectorSize)
-    let start = offset - offset % size
-    let end = min(byteCount, (offset + Int64(count) + size - 1) / size * size)
+    // A block device takes its logical sector as the unit; a file system may want its own
+    // block (up to 4096), so files are read in 4096-byte units, stopping at the end of file.
+    let unit = Int64(kind == .blockDevice ? sectorSize : 4096)
+    let start = offset - offset % unit
+    let end = (offset + Int64(count) + unit - 1) / unit * unit
     let length = Int(end - start)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 4096)
+    defer { unsafe buffer.deallocate() }
+    let needed = Int(offset + Int64(count) - start)
     let direct = unsafe open(path, O_RDONLY | O_CLOEXEC | CBlockDevice_O_DIRECT)
-    if direct < 0 && kind == .blockDevice {
+    if direct >= 0 {
+      defer { close(direct) }
+      var done = 0
+      var failure: Int32 = 0
+      while done < needed {
+        let n = unsafe pread(direct, buffer.baseAddress! + done, length - done, off_t(start + Int64(done)))
+        if n > 0 {
+          done += n
+          continue
+        }
+        if n < 0 && Glibc.errno == EINTR { continue }
+        failure = n < 0 ? Glibc.errno : EIO
+        break
+      }
+      if done >= needed {
+        let from = Int(offset - start)
+        return unsafe Array(UnsafeRawBufferPointer(rebasing: buffer[from..<(from + count)]))
+      }
+      if kind == .blockDevice || failure != EINVAL {
+        throw ReadError(
+          source: path, offset: start + Int64(done), count: needed - done, sectorSize: sectorSize,
+          kind: .io(errno: failure, message: "read-back with O_DIRECT: \(Errno(rawValue: failure).description)"))
+      }
+    } else if kind == .blockDevice {
       let err = Glibc.errno
       throw ReadError(
         source: path, offset: offset, count: count, sectorSize: sectorSize,
         kind: .io(errno: err, message: "cannot open with O_DIRECT: \(Errno(rawValue: err).description)"))
     }
-    defer { if direct >= 0 { close(direct) } }
-    if direct < 0 {
-      // The file system has no O_DIRECT (tmpfs): drop what the cache holds of the range, then read.
-      _ = fdatasync(descriptor.rawValue)
-      _ = posix_fadvise(descriptor.rawValue, off_t(start), off_t(length), POSIX_FADV_DONTNEED)
+    // The file system has no O_DIRECT (tmpfs) or not at this alignment: sync, drop what the
+    // cache holds of the range, then read.
+    _ = fdatasync(descriptor.rawValue)
+    _ = posix_fadvise(descriptor.rawValue, off_t(start), off_t(length), POSIX_FADV_DONTNEED)
+    var bytes = [UInt8](repeating: 0, count: count)
+    let failure = unsafe bytes.withUnsafeMutableBytes { raw in
+      unsafe readFully(descriptor.rawValue, into: raw, at: offset)
     }
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 4096)
-    defer { unsafe buffer.deallocate() }
-    if let failure = unsafe readFully(direct >= 0 ? direct : descriptor.rawValue, into: buffer, at: start) {
-      throw failure
-    }
-    let from = Int(offset - start)
-    return unsafe Array(UnsafeRawBufferPointer(rebasing: buffer[from..<(from + count)]))
+    if let failure { throw failure }
+    return bytes
   }
 
   // MARK: Who else uses the target
@@ -279,6 +304,9 @@ import SystemPackage
     }
     return nil
   }
+
+  /// `path` with every symbolic link, `.` and `..` resolved, or nil when it does not exist.
+  public static func canonicalPath(_ path: String) -> String? { realPath(path) }
 
   static func realPath(_ path: String) -> String? {
     guard let resolved = unsafe realpath(path, nil) else { return nil }

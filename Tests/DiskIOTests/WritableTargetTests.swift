@@ -28,6 +28,17 @@ struct WritableTargetTests {
     #expect(onDisk[4095] == 7 && onDisk[4608] == 9)
   }
 
+  @Test func readsBackTheLastSectorOfAFileThatEndsInsideAPage() throws {
+    let dir = try ScratchDirectory("writable")
+    let path = try scratchImage(dir, size: (1 << 20) + 512)
+    let target = try WritableTarget(path: path)
+    let sector = [UInt8](repeating: 0xC3, count: 512)
+    try target.write(sector, at: 1 << 20)
+    try target.barrier()
+    #expect(try target.readBack(at: 1 << 20, count: 512) == sector)
+    #expect(try target.readBack(at: (1 << 20) - 1, count: 2) == [UInt8(truncatingIfNeeded: 2047), 0xC3])
+  }
+
   @Test func refusesMisalignedWritesAndNeverExtendsTheFile() throws {
     let dir = try ScratchDirectory("writable")
     let path = try scratchImage(dir)
