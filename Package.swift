@@ -56,7 +56,8 @@ let package = Package(
     .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"], swiftSettings: settings),
     .testTarget(
       name: "PartitionTableTests", dependencies: ["PartitionTable", "Checksum", "TestSupport"], swiftSettings: settings),
-    .testTarget(name: "FATTests", dependencies: ["FAT", "Checksum", "TestSupport"], swiftSettings: settings),
+    .testTarget(
+      name: "FATTests", dependencies: ["FAT", "PartitionTable", "Checksum", "TestSupport"], swiftSettings: settings),
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Checksum", "TestSupport"], swiftSettings: settings),
     .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"], swiftSettings: settings),
     .testTarget(name: "BootBanksTests", dependencies: ["BootBanks", "TestSupport"], swiftSettings: settings),

@@ -170,28 +170,71 @@ public struct TarReader {
     }
   }
 
-  /// A complete 512-byte block in `block`, at `offset` in the stream.
+  /// A complete 512-byte block in `block`, at `offset` in the stream: the end marker, an
+  /// extended header (GNU long name or link, pax) or a member header.
   private mutating func headerBlock<V: TarVisitor>(at offset: Int64, visitor: inout V) throws {
+    if endOfArchive() { return }
+    let rawName = Self.string(block, Offset.name, 100)
+    try verifyChecksum(at: offset, member: rawName)
+    var size = try Self.number(block, Offset.size, 12, field: "size", member: rawName, base: offset)
+    guard size >= 0 else {
+      throw TarError(.invalidNumber("negative"), member: rawName, field: "size", offset: offset + Int64(Offset.size))
+    }
+    let typeflag = block[Offset.typeflag]
+    if try startExtended(typeflag: typeflag, size: size, at: offset, member: rawName) { return }
+
+    guard summary.memberCount < limits.maxMembers else {
+      throw TarError(.tooManyMembers(limit: limits.maxMembers), member: rawName, field: "header", offset: offset)
+    }
+    let (name, linkName) = try resolveNames(rawName: rawName, size: &size, at: offset)
+    func num(_ at: Int, _ width: Int, _ field: String) throws -> Int64 {
+      try Self.number(block, at, width, field: field, member: rawName, base: offset)
+    }
+    let kind = TarMember.Kind(typeflag: typeflag)
+    if kind.isHeaderOnly { size = 0 }
+    let member = TarMember(
+      name: name, kind: kind, typeflag: typeflag, size: size,
+      mode: UInt32(truncatingIfNeeded: try num(Offset.mode, 8, "mode")),
+      uid: try num(Offset.uid, 8, "uid"), gid: try num(Offset.gid, 8, "gid"),
+      modificationTime: try num(Offset.mtime, 12, "mtime"), linkName: linkName,
+      userName: Self.string(block, Offset.uname, 32), groupName: Self.string(block, Offset.gname, 32),
+      headerOffset: offset, dataOffset: offset + Int64(Self.blockSize))
+    summary.memberCount += 1
+    let deliver = try visitor.begin(member)
+    if size == 0 {
+      try visitor.end(member)
+    } else {
+      phase = .body(member: member, remaining: size, padding: Self.padding(size), deliver: deliver)
+    }
+  }
+
+  /// The end-of-archive rule: two zero blocks end it, as does (like GNU tar, "A lone zero
+  /// block at …") a zero block followed by anything else. Returns true when `block` was a
+  /// zero block or came after one.
+  private mutating func endOfArchive() -> Bool {
     let isZero = block.allSatisfy { $0 == 0 }
     if case .oneZeroBlock = phase {
       if isZero {
         summary.end = .twoZeroBlocks
         phase = .ended
-        return
+        return true
       }
-      // GNU tar stops at a lone zero block too ("A lone zero block at …").
       summary.end = .loneZeroBlock
       phase = .ended
       summary.nonZeroBytesAfterEnd += Int64(block.filter { $0 != 0 }.count)
-      return
+      return true
     }
     if isZero {
       phase = .oneZeroBlock
-      return
+      return true
     }
+    return false
+  }
 
-    let rawName = Self.string(block, Offset.name, 100)
-    // The checksum first: nothing else in a header with a bad checksum is trustworthy.
+  /// The header checksum, checked first: nothing else in a header with a bad checksum is
+  /// trustworthy. The sum of the block with chksum read as spaces, unsigned or (as old tars
+  /// wrote it) signed.
+  private func verifyChecksum(at offset: Int64, member rawName: String) throws {
     var unsigned: UInt32 = 0
     var signed: Int32 = 0
     for (i, byte) in block.enumerated() {
@@ -205,18 +248,13 @@ public struct TarReader {
         .checksumMismatch(stored: stored.flatMap { UInt32(exactly: $0) }, computed: unsigned),
         member: rawName.isEmpty ? nil : rawName, field: "chksum", offset: offset + Int64(Offset.chksum))
     }
+  }
 
-    let typeflag = block[Offset.typeflag]
-    let magic = Array(block[Offset.magic..<(Offset.magic + 6)])
-    let isUstar = magic == Array("ustar\0".utf8)  // POSIX; GNU writes "ustar  \0" and no prefix
-    func num(_ at: Int, _ width: Int, _ field: String) throws -> Int64 {
-      try Self.number(block, at, width, field: field, member: rawName, base: offset)
-    }
-    var size = try num(Offset.size, 12, "size")
-    guard size >= 0 else {
-      throw TarError(.invalidNumber("negative"), member: rawName, field: "size", offset: offset + Int64(Offset.size))
-    }
-
+  /// A GNU long-name or long-link header, or a pax header, starts collecting its body for the
+  /// next member. Returns false for any other typeflag.
+  private mutating func startExtended(typeflag: UInt8, size: Int64, at offset: Int64, member rawName: String) throws
+    -> Bool
+  {
     switch typeflag {
     case UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "x"), UInt8(ascii: "g"):
       guard size <= Int64(limits.maxExtendedHeaderSize) else {
@@ -231,15 +269,18 @@ public struct TarReader {
       } else {
         phase = .extended(typeflag: typeflag, headerOffset: offset, remaining: size, padding: padding)
       }
-      return
+      return true
     default:
-      break
+      return false
     }
+  }
 
-    // A member header.
-    guard summary.memberCount < limits.maxMembers else {
-      throw TarError(.tooManyMembers(limit: limits.maxMembers), member: rawName, field: "header", offset: offset)
-    }
+  /// The member's name and link name: ustar prefix, then a pending GNU long name or link, then
+  /// pax `path`/`linkpath` (pax `size` replaces `size`), within the name-length limit. Clears
+  /// what was pending.
+  private mutating func resolveNames(rawName: String, size: inout Int64, at offset: Int64) throws -> (String, String) {
+    let magic = Array(block[Offset.magic..<(Offset.magic + 6)])
+    let isUstar = magic == Array("ustar\0".utf8)  // POSIX; GNU writes "ustar  \0" and no prefix
     var name = rawName
     if isUstar {
       let prefix = Self.string(block, Offset.prefix, 155)
@@ -264,23 +305,7 @@ public struct TarReader {
     pendingLongName = nil
     pendingLongLink = nil
     pendingPax = [:]
-
-    let kind = TarMember.Kind(typeflag: typeflag)
-    if kind.isHeaderOnly { size = 0 }
-    let member = TarMember(
-      name: name, kind: kind, typeflag: typeflag, size: size,
-      mode: UInt32(truncatingIfNeeded: try num(Offset.mode, 8, "mode")),
-      uid: try num(Offset.uid, 8, "uid"), gid: try num(Offset.gid, 8, "gid"),
-      modificationTime: try num(Offset.mtime, 12, "mtime"), linkName: linkName,
-      userName: Self.string(block, Offset.uname, 32), groupName: Self.string(block, Offset.gname, 32),
-      headerOffset: offset, dataOffset: offset + Int64(Self.blockSize))
-    summary.memberCount += 1
-    let deliver = try visitor.begin(member)
-    if size == 0 {
-      try visitor.end(member)
-    } else {
-      phase = .body(member: member, remaining: size, padding: Self.padding(size), deliver: deliver)
-    }
+    return (name, linkName)
   }
 
   /// Applies a complete GNU long-name/long-link or pax body to the next member.

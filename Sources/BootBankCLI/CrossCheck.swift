@@ -64,7 +64,7 @@ struct CrossCheck: Codable {
       if UInt64(b.size512) != p.sectorCount * units {
         out.append("partition \(number): size \(p.sectorCount * units) (512-byte units) here, \(b.size512) in libblkid")
       }
-      if let guid = p.typeGUID, guid != (b.typeString ?? "") {
+      if let guid = p.typeGUID?.description, guid != (b.typeString ?? "") {
         out.append("partition \(number): type \(guid) here, \(b.typeString ?? "none") in libblkid")
       }
       if let type = p.mbrType, Int(type) != b.type {

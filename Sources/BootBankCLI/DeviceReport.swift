@@ -114,9 +114,10 @@ struct InfoReport: Codable {
     for partition in shown {
       var view = PartitionView(
         number: partition.number, firstLBA: partition.firstLBA, lastLBA: partition.lastLBA,
-        sizeBytes: partition.sizeBytes, typeGUID: partition.typeGUID,
+        sizeBytes: partition.sizeBytes, typeGUID: partition.typeGUID?.description,
         mbrType: partition.mbrType.map { "0x" + hexByte($0) }, typeName: partition.typeName, name: partition.name,
-        uniqueGUID: partition.uniqueGUID, attributes: partition.attributeNames, bootable: partition.bootable,
+        uniqueGUID: partition.uniqueGUID?.description, attributes: partition.attributeNames,
+        bootable: partition.bootable,
         logical: partition.isLogical, extendedContainer: partition.isExtendedContainer, filesystem: nil,
         vmwareUUID: nil, vmwareVolumesUUID: nil, readError: nil)
       if !partition.isExtendedContainer {

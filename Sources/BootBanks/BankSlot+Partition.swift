@@ -10,7 +10,7 @@ extension BankSlot {
     else { return nil }
     let (end, overflow) = start.addingReportingOverflow(size)
     guard !overflow else { return nil }
-    if let text = partition.typeGUID, let guid = GUID(text) {
+    if let guid = partition.typeGUID {
       self.init(partition: partition.number, type: .gpt(guid), byteRange: start..<end)
     } else if let byte = partition.mbrType {
       self.init(partition: partition.number, type: .mbr(byte), byteRange: start..<end)

@@ -8,6 +8,10 @@ public struct FormatError: Error, Hashable, Sendable, CustomStringConvertible {
     case badSignature(expected: UInt64, found: UInt64)
     case outOfRange(value: UInt64, allowed: ClosedRange<UInt64>)
     case checksumMismatch(stored: UInt32, computed: UInt32)
+    /// The value is in none of the allowed ranges (a media descriptor, a jump opcode).
+    case notOneOf(value: UInt64, allowed: [ClosedRange<UInt64>])
+    /// The value must be a power of two within `allowed`.
+    case notPowerOfTwo(value: UInt64, allowed: ClosedRange<UInt64>)
     case invalid(String)
   }
   /// The structure being decoded, e.g. "GPT header".
@@ -36,6 +40,15 @@ public struct FormatError: Error, Hashable, Sendable, CustomStringConvertible {
       return "\(at) is \(value), expected \(allowed.lowerBound)...\(allowed.upperBound)"
     case .checksumMismatch(let stored, let computed):
       return "\(at) stores CRC32 0x\(hex32(stored)) but the bytes give 0x\(hex32(computed))"
+    case .notOneOf(let value, let allowed):
+      let ranges = allowed.map {
+        $0.count == 1
+          ? "0x\(String($0.lowerBound, radix: 16))"
+          : "0x\(String($0.lowerBound, radix: 16))-0x\(String($0.upperBound, radix: 16))"
+      }
+      return "\(at) is 0x\(String(value, radix: 16)), expected \(ranges.joined(separator: " or "))"
+    case .notPowerOfTwo(let value, let allowed):
+      return "\(at) is \(value), expected a power of two from \(allowed.lowerBound) to \(allowed.upperBound)"
     case .invalid(let why):
       return "\(at): \(why)"
     }

@@ -1,5 +1,5 @@
 /// A GUID as stored in GPT: the first three fields little-endian, the last two as bytes.
-public struct GUID: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct GUID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
   /// The 16 bytes in on-disk order.
   public var bytes: [UInt8]
 
@@ -53,6 +53,22 @@ public struct GUID: Hashable, Sendable, Comparable, CustomStringConvertible {
   }
 
   public static func < (a: GUID, b: GUID) -> Bool { a.description < b.description }
+
+  /// Decodes the canonical string form.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    let text = try container.decode(String.self)
+    guard let guid = GUID(text) else {
+      throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(text) is not a GUID")
+    }
+    self = guid
+  }
+
+  /// Encodes the canonical string form (what sgdisk prints), the form JSON readers expect.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
+  }
 }
 
 /// Two lower-case hex digits.

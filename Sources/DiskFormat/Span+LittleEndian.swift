@@ -46,3 +46,11 @@ extension Array where Element == UInt8 {
     for i in 0..<(T.bitWidth / 8) { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
   }
 }
+
+extension Array where Element == UInt8 {
+  /// Overwrites `bytes.count` bytes at `offset` with `bytes`.
+  /// The caller guarantees the range is inside the array (builders and writers only).
+  public mutating func storeBytes(_ bytes: [UInt8], at offset: Int) {
+    replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+  }
+}

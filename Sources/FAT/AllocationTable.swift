@@ -54,6 +54,41 @@ public struct AllocationTable: Sendable {
     }
   }
 
+  /// Stores `value` as entry `index` of the FAT bytes `bytes`: FAT12 entries share a byte
+  /// between neighbours (even entries take the low 12 bits of their pair, odd ones the high
+  /// 12), FAT16 entries are 16 bits, FAT32 entries keep the top 4 bits already there (they are
+  /// reserved). Bits of `value` beyond the entry width are dropped; an index past `bytes` is
+  /// ignored, so a writer sizes the buffer with `byteCount(type:clusterCount:)`.
+  public static func store(_ value: UInt32, at index: UInt32, type: FATType, in bytes: inout [UInt8]) {
+    let i = Int(index)
+    let value = value & type.entryMask
+    switch type {
+    case .fat12:
+      let at = i + i / 2
+      guard at + 1 < bytes.count else { return }
+      let pair = UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8
+      let updated = i & 1 == 0 ? pair & 0xF000 | UInt16(value) : pair & 0x000F | UInt16(value) << 4
+      bytes.storeLittleEndian(updated, at: at)
+    case .fat16:
+      guard i * 2 + 2 <= bytes.count else { return }
+      bytes.storeLittleEndian(UInt16(value), at: i * 2)
+    case .fat32:
+      guard let old: UInt32 = bytes.littleEndian(at: i * 4) else { return }
+      bytes.storeLittleEndian(old & ~type.entryMask | value, at: i * 4)
+    }
+  }
+
+  /// The value that stores `entry` (an end of chain as the all-ones mark mkfs.fat writes).
+  public static func value(of entry: Entry, type: FATType) -> UInt32 {
+    switch entry {
+    case .free: 0
+    case .next(let cluster): cluster & type.entryMask
+    case .endOfChain: type.entryMask
+    case .bad: type.badClusterMark
+    case .invalid(let value): value & type.entryMask
+    }
+  }
+
   /// The entry of data cluster `cluster`.
   public subscript(cluster: UInt32) -> Entry {
     guard let value = rawValue(cluster) else { return .invalid(0) }

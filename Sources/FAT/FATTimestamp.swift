@@ -33,6 +33,19 @@ public struct FATTimestamp: Hashable, Sendable, Comparable, CustomStringConverti
     second = Int(time & 0x1F) * 2 + Int(min(tenths, 199)) / 100
   }
 
+  /// The on-disk fields for this time: the date (years 1980...2107), the time in two-second
+  /// units and DIR_CrtTimeTenth for an odd second. Out-of-range parts are clamped to what the
+  /// fields can hold.
+  public var fields: (date: UInt16, time: UInt16, tenths: UInt8) {
+    func clamp(_ value: Int, _ range: ClosedRange<Int>) -> UInt16 {
+      UInt16(min(max(value, range.lowerBound), range.upperBound))
+    }
+    let date = clamp(year - 1980, 0...127) << 9 | clamp(month, 0...15) << 5 | clamp(day, 0...31)
+    let second = min(max(second, 0), 63)
+    let time = clamp(hour, 0...31) << 11 | clamp(minute, 0...63) << 5 | UInt16(second / 2)
+    return (date, time, UInt8(second % 2 * 100))
+  }
+
   /// `YYYY-MM-DD HH:MM:SS`.
   public var description: String {
     func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }

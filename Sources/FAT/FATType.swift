@@ -35,6 +35,16 @@ public enum FATType: String, Hashable, Sendable, Codable, CustomStringConvertibl
   /// The smallest end-of-chain value (0xFF8, 0xFFF8, 0x0FFFFFF8).
   public var endOfChainMinimum: UInt32 { entryMask & ~0x7 }
 
+  /// The bit of FAT entry 1 that says the volume was unmounted cleanly (0x8000 on FAT16,
+  /// 0x08000000 on FAT32; FAT12 has none).
+  public var cleanShutdownBit: UInt32 {
+    switch self {
+    case .fat12: 0
+    case .fat16: 0x8000
+    case .fat32: 0x0800_0000
+    }
+  }
+
   /// The largest cluster count this type can address.
   public var maximumClusterCount: UInt32 {
     switch self {

@@ -31,9 +31,8 @@ extension FATVolume {
     checkFATEntries(sink)
 
     // Walk the tree, marking each cluster with the file that owns it.
-    var owners = [UInt32](repeating: 0, count: Int(clusterCount) + 2)
-    var ownerPaths: [String] = []
-    try checkTree(sink, owners: &owners, ownerPaths: &ownerPaths)
+    var claims = ClusterOwners(clusterCount: clusterCount)
+    try checkTree(sink, claims: &claims)
 
     // Lost clusters: allocated in the FAT, reachable from no file.
     var lost: UInt32 = 0
@@ -45,7 +44,7 @@ extension FATVolume {
       case .free: zero += 1
       case .bad: break
       default:
-        if owners[Int(c)] == 0 {
+        if claims.owners[Int(c)] == 0 {
           if lost == 0 { firstLost = c }
           lost += 1
         }
@@ -72,15 +71,14 @@ extension FATVolume {
 
   private func checkDirtyBits(_ sink: FindingSink) {
     let boot = bootSector
-    let flagOffset = baseOffset + (type == .fat32 ? 0x41 : 0x25)
+    let flagOffset = baseOffset + Int64(boot.stateFlagsOffset)
     if boot.isDirty {
       sink.append(
         .warning(
           "dirtyBit", "the dirty bit is set in the boot sector: the volume was not unmounted cleanly",
           offset: flagOffset))
     } else if type != .fat12, let flags = table.rawValue(1) {
-      let clean: UInt32 = type == .fat32 ? 0x0800_0000 : 0x8000
-      if flags & clean == 0 {
+      if flags & type.cleanShutdownBit == 0 {
         sink.append(
           .warning(
             "dirtyBit", "FAT entry 1 has its clean-shutdown bit clear: the volume was not unmounted cleanly",
@@ -140,224 +138,7 @@ extension FATVolume {
     }
   }
 
-  // MARK: Tree
-
-  private func checkTree(_ sink: FindingSink, owners: inout [UInt32], ownerPaths: inout [String]) throws {
-    let clusterSize = UInt64(bootSector.bytesPerCluster)
-
-    /// Follows and claims the chain of `entry` the way fsck.fat's check_file does; returns
-    /// the clusters it owns.
-    func claim(_ entry: FATEntry) -> [UInt32] {
-      ownerPaths.append(entry.path)
-      let me = UInt32(ownerPaths.count)
-      var mine: [UInt32] = []
-      var current = entry.firstCluster
-      if entry.isRoot && type != .fat32 { return [] }
-      if current == 0 {
-        if !entry.isDirectory && entry.size > 0 {
-          sink.append(
-            .error(
-              "chainShorterThanSize", "\(entry.path): the size is \(entry.size) bytes but no cluster is allocated",
-              offset: entry.entryOffset, path: entry.path))
-        }
-        return []
-      }
-      guard table.isValidCluster(current) else {
-        sink.append(
-          .error(
-            "badFirstCluster",
-            "\(entry.path): first cluster \(current) is outside the data clusters (2...\(clusterCount + 1))",
-            offset: entry.entryOffset, path: entry.path))
-        return []
-      }
-      while true {
-        let value = table[current]
-        if value == .free || value == .bad {
-          sink.append(
-            .error(
-              "chainHitsFreeCluster",
-              "\(entry.path): the chain contains a \(value == .free ? "free" : "bad") cluster (\(current))",
-              offset: table.offset(ofEntry: current), path: entry.path))
-          break
-        }
-        let owner = owners[Int(current)]
-        if owner == me {
-          sink.append(
-            .error(
-              "circularChain",
-              "\(entry.path): the cluster chain loops back to cluster \(current) after \(mine.count) clusters",
-              offset: table.offset(ofEntry: mine.last ?? current), path: entry.path))
-          break
-        }
-        if !entry.isDirectory && UInt64(entry.size) <= UInt64(mine.count) * clusterSize {
-          sink.append(
-            .error(
-              "chainLongerThanSize",
-              "\(entry.path): the size is \(entry.size) bytes, the cluster chain is longer than \(UInt64(mine.count) * clusterSize) bytes",
-              offset: table.offset(ofEntry: mine.last ?? current), path: entry.path))
-          break
-        }
-        if owner != 0 {
-          let other = ownerPaths[Int(owner) - 1]
-          sink.append(
-            .error(
-              "sharedClusters",
-              "\(entry.path): shares cluster \(current) with \(other == "/" ? "the root directory" : other)",
-              offset: table.offset(ofEntry: mine.last ?? current), path: entry.path))
-          break
-        }
-        owners[Int(current)] = me
-        mine.append(current)
-        guard case .next(let next) = value else {
-          if case .invalid(let bad) = value {
-            sink.append(
-              .error(
-                "chainOutOfRange", "\(entry.path): cluster \(current) links to \(bad), which is out of range",
-                offset: table.offset(ofEntry: current), path: entry.path))
-          }
-          break
-        }
-        current = next
-      }
-      if !entry.isDirectory && UInt64(entry.size) > UInt64(mine.count) * clusterSize {
-        sink.append(
-          .error(
-            "chainShorterThanSize",
-            "\(entry.path): the size is \(entry.size) bytes, the cluster chain is \(UInt64(mine.count) * clusterSize) bytes",
-            offset: entry.entryOffset, path: entry.path))
-      }
-      return mine
-    }
-
-    let rootEntry = root
-    let rootClusters = claim(rootEntry)
-    // (directory, its clusters, parent's first cluster, depth, ancestors' first clusters)
-    var stack: [(FATEntry, [UInt32], UInt32, Int, Set<UInt32>)] = [
-      (rootEntry, rootClusters, 0, 0, [rootEntry.firstCluster])
-    ]
-    while let (dir, clusters, parentCluster, depth, ancestors) = stack.popLast() {
-      let items: [DirectoryItem]
-      if dir.isRoot && type != .fat32 {
-        items = try readDirectory(dir, findings: sink)
-      } else {
-        items = try readDirectory(dir, clusters: clusters, findings: sink)
-      }
-      if dir.isDirectory && dir.size != 0 && !dir.isRoot {
-        sink.append(
-          .warning(
-            "directorySizeNonZero", "\(dir.path): a directory with size \(dir.size) (must be 0)",
-            offset: dir.entryOffset, path: dir.path))
-      }
-      var names: [[UInt8]: String] = [:]
-      var longNames: [String: String] = [:]
-      var subdirs: [(FATEntry, [UInt32])] = []
-      for (position, item) in items.enumerated() {
-        let entry = makeEntry(item, in: dir)
-        if item.isLabel {
-          if !dir.isRoot {
-            sink.append(
-              .warning(
-                "labelOutsideRoot", "\(entry.path): a volume-label entry outside the root directory",
-                offset: item.offset, path: entry.path))
-          }
-          continue
-        }
-        // `.` and `..` belong in the first two slots of every directory but the root.
-        let expectDot = !dir.isRoot && position < 2 && item.index == position
-        if expectDot {
-          let wanted = position == 0 ? DirectoryEntry.dot : DirectoryEntry.dotDot
-          if item.entry.rawName != wanted || !item.entry.attributes.contains(.directory) {
-            sink.append(
-              .error(
-                "missingDotEntry",
-                "\(entry.path): expected a valid '\(position == 0 ? "." : "..")' entry in this slot",
-                offset: item.offset, path: entry.path))
-          } else {
-            let expected = position == 0 ? dir.firstCluster : parentCluster
-            let found = item.entry.firstCluster
-            let rootOK = position == 1 && expected == bootSector.rootCluster && found == 0 && type == .fat32
-            if found != expected && !rootOK && !(position == 1 && parentCluster == 0 && found == bootSector.rootCluster)
-            {
-              sink.append(
-                .warning(
-                  "badDotEntry",
-                  "\(entry.path): points to cluster \(found), expected \(expected)", offset: item.offset,
-                  path: entry.path))
-            }
-            continue
-          }
-        }
-        if item.entry.isDotEntry {
-          sink.append(
-            .error(
-              "misplacedDotEntry",
-              "\(entry.path): a '\(item.entry.shortName)' entry in slot \(item.index), not at the start of a subdirectory",
-              offset: item.offset, path: entry.path))
-          continue
-        }
-        if let why = Self.badShortName(item.entry, hasLongName: item.longName != nil) {
-          sink.append(
-            .error(
-              "badShortName", "\(entry.path): bad short file name '\(item.entry.shortName)' (\(why))",
-              offset: item.offset, path: entry.path))
-        }
-        // Reported against the first of the pair, as fsck.fat does.
-        if let first = names[item.entry.rawName] {
-          sink.append(
-            .error(
-              "duplicateName",
-              "\(first): duplicate directory entry: \(entry.path) at byte \(item.offset) has the same 8.3 name",
-              offset: item.offset, path: first))
-        } else {
-          names[item.entry.rawName] = entry.path
-          if let long = item.longName?.lowercased() {
-            if let first = longNames[long] {
-              sink.append(
-                .error(
-                  "duplicateName",
-                  "\(first): duplicate long name: \(entry.path) at byte \(item.offset) has the same name",
-                  offset: item.offset, path: first))
-            } else {
-              longNames[long] = entry.path
-            }
-          }
-        }
-        if entry.isDirectory {
-          if entry.firstCluster == dir.firstCluster || ancestors.contains(entry.firstCluster) {
-            sink.append(
-              .error(
-                "directoryLoop",
-                "\(entry.path): starts at cluster \(entry.firstCluster), which is \(entry.firstCluster == dir.firstCluster ? "its containing directory" : "an enclosing directory")",
-                offset: item.offset, path: entry.path))
-            continue
-          }
-          if entry.firstCluster == 0 {
-            sink.append(
-              .error(
-                "badFirstCluster", "\(entry.path): a directory with first cluster 0", offset: item.offset,
-                path: entry.path))
-            continue
-          }
-        }
-        let owned = claim(entry)
-        if entry.isDirectory, !owned.isEmpty {
-          if depth + 1 >= Self.maximumDepth {
-            sink.append(
-              .error(
-                "directoryTooDeep", "\(entry.path): deeper than \(Self.maximumDepth) levels; not checked",
-                offset: item.offset, path: entry.path))
-          } else {
-            subdirs.append((entry, owned))
-          }
-        }
-      }
-      for (sub, owned) in subdirs.reversed() {
-        var next = ancestors
-        next.insert(dir.firstCluster)
-        stack.append((sub, owned, dir.isRoot ? 0 : dir.firstCluster, depth + 1, next))
-      }
-    }
-  }
+  // MARK: Names
 
   /// Why fsck.fat would call an 8.3 name bad (its `bad_name`), or `nil`.
   static func badShortName(_ entry: DirectoryEntry, hasLongName: Bool) -> String? {
@@ -429,12 +210,12 @@ extension FATVolume {
         .error(
           "backupBootSectorInvalid",
           "BPB_BkBootSec is \(boot.backupBootSector), outside the \(boot.reservedSectors) reserved sectors",
-          offset: baseOffset + 0x32))
+          offset: baseOffset + Int64(BootSector.backupBootSectorOffset)))
       return
     }
     let offset = Int64(boot.backupBootSector) * Int64(boot.bytesPerSector)
-    let primary = try source.read(at: 0, count: 512)
-    let backup = try source.read(at: offset, count: 512)
+    let primary = try source.read(at: 0, count: BootSector.size)
+    let backup = try source.read(at: offset, count: BootSector.size)
     if primary != backup {
       let at = primary.indices.first { primary[$0] != backup[$0] } ?? 0
       sink.append(
@@ -460,7 +241,7 @@ extension FATVolume {
     let boot = bootSector
     let noName = Array("NO NAME    ".utf8)
     var bootLabel = boot.hasExtendedFields && boot.volumeLabel.count == 11 ? boot.volumeLabel : noName
-    let labelOffset = baseOffset + (type == .fat32 ? 0x47 : 0x2B)
+    let labelOffset = baseOffset + Int64(boot.volumeLabelOffset)
     let rootItem = try readDirectory(root, findings: nil).first { $0.isLabel }
     var rootBytes = rootItem?.entry.rawName
     if rootBytes?.first == 0x05 { rootBytes?[0] = 0xE5 }

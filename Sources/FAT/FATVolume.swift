@@ -45,11 +45,8 @@ public final class FATVolume: Sendable {
     let fatsEnd = boot.rootDirectoryOffset + boot.rootDirectoryByteCount
     guard fatsEnd <= source.byteCount else {
       throw FormatError(
-        structure: BootSector.structure, field: boot.type == .fat32 ? "BPB_FATSz32" : "BPB_FATSz16",
-        offset: base + (boot.type == .fat32 ? 0x24 : 0x16),
-        kind: .invalid(
-          "the FATs and root directory end at byte \(fatsEnd) of the volume, past the end of the source (\(source.byteCount) bytes)"
-        ))
+        structure: BootSector.structure, field: boot.fatSizeField.name, offset: base + Int64(boot.fatSizeField.offset),
+        kind: .truncated(needed: Int(fatsEnd), available: Int(max(0, source.byteCount))))
     }
     let count = min(
       AllocationTable.byteCount(type: boot.type, clusterCount: boot.clusterCount), Int(boot.fatByteCount))

@@ -10,13 +10,33 @@ public struct VMwareFATMagic: Hashable, Sendable {
   /// Absolute byte offset of the signature in the image.
   public var offset: Int64
 
+  /// Byte offsets in the record.
+  enum Offset {
+    static let signature = 0, uuid = 16, end = 32
+  }
+  /// Bytes of the record.
+  public static let size = Offset.end
+
   /// Decodes the 32 bytes at the start of `bytes`; `nil` when the signature is not there.
   public init?(parsing bytes: Span<UInt8>, at offset: Int64) {
-    guard bytes.count >= 32, bytes.bytes(0..<16) == Self.signature, let uuid = bytes.bytes(16..<32) else {
+    guard bytes.count >= Self.size, bytes.bytes(Offset.signature..<Offset.uuid) == Self.signature,
+      let uuid = bytes.bytes(Offset.uuid..<Offset.end)
+    else {
       return nil
     }
     self.uuid = uuid
     self.offset = offset
+  }
+
+  /// A marker for writers: `uuid` (16 bytes) to be written at `offset`.
+  public init(uuid: [UInt8], offset: Int64) {
+    self.uuid = uuid
+    self.offset = offset
+  }
+
+  /// The record's 32 bytes: the signature and the UUID (zero padded or cut to 16 bytes).
+  public func encoded() -> [UInt8] {
+    Self.signature + Array((uuid + [UInt8](repeating: 0, count: 16)).prefix(Offset.end - Offset.uuid))
   }
 
   /// The kernel's rendering (`bootUUID=`): each byte as two lower-case hex digits.

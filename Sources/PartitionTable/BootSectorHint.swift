@@ -9,6 +9,13 @@ enum BootSectorHint: Equatable {
   case exfat
   case none
 
+  /// The BPB fields looked at, at Microsoft's offsets (the FAT module's `BootSector` decodes
+  /// them all; this module sits beside it, not above it).
+  enum Offset {
+    static let jump = 0x00, oemName = 0x03, bytesPerSector = 0x0B, sectorsPerCluster = 0x0D
+    static let reservedSectors = 0x0E, fatCount = 0x10, media = 0x15, oemNameEnd = 0x0B
+  }
+
   /// Looks at the jump instruction and the BPB fields a FAT boot sector must have
   /// (as libblkid's `vfat.c` does): BytsPerSec, SecPerClus, RsvdSecCnt, NumFATs, Media.
   init(_ sector: Span<UInt8>) {
@@ -16,17 +23,17 @@ enum BootSectorHint: Equatable {
       self = .none
       return
     }
-    let oem = sector.bytes(3..<11) ?? []
+    let oem = sector.bytes(Offset.oemName..<Offset.oemNameEnd) ?? []
     if oem == Array("EXFAT   ".utf8) {
       self = .exfat
       return
     }
-    let jump = sector[0]
-    let bytesPerSector: UInt16 = sector.littleEndian(at: 0x0B) ?? 0
-    let sectorsPerCluster = sector[0x0D]
-    let reserved: UInt16 = sector.littleEndian(at: 0x0E) ?? 0
-    let fats = sector[0x10]
-    let media = sector[0x15]
+    let jump = sector[Offset.jump]
+    let bytesPerSector: UInt16 = sector.littleEndian(at: Offset.bytesPerSector) ?? 0
+    let sectorsPerCluster = sector[Offset.sectorsPerCluster]
+    let reserved: UInt16 = sector.littleEndian(at: Offset.reservedSectors) ?? 0
+    let fats = sector[Offset.fatCount]
+    let media = sector[Offset.media]
     let plausible =
       (jump == 0xEB || jump == 0xE9)
       && [512, 1024, 2048, 4096].contains(bytesPerSector)

@@ -38,6 +38,9 @@ public struct DiskLayout: Hashable, Sendable, Codable {
   public var findings: [Finding]
   /// GPT DiskGUID (canonical upper-case), from the header the partitions come from.
   public var diskGUID: String?
+  /// Both GPT copies as read (headers, verdicts, partitions), whenever a GPT was looked for: what
+  /// a repair or a rewrite starts from. Nil on a disk read as MBR with no GPT on it, or none.
+  public var gpt: GPTTable?
   /// MBR UniqueMBRDiskSignature (sfdisk's "disk identifier").
   public var mbrDiskSignature: UInt32?
 

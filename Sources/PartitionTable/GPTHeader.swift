@@ -6,10 +6,12 @@ import DiskFormat
 /// Decoding fails only when there is no header to decode: a short block or no "EFI PART".
 /// Everything else, the CRC included, is judged by `GPTTable`, which knows the disk size and
 /// the other header, so that one run reports every problem (as `sgdisk -v` does).
-public struct GPTHeader: Hashable, Sendable {
+public struct GPTHeader: Hashable, Sendable, Codable {
   public var revision: UInt32
   /// Bytes covered by HeaderCRC32: at least 92, at most the logical block size.
   public var headerSize: UInt32
+  /// HeaderCRC32 as read. `encoded(entryArrayCRC32:)` computes its own, so this is what the disk
+  /// said, not what a changed header would need.
   public var headerCRC32: UInt32
   /// The CRC of the first HeaderSize bytes with HeaderCRC32 read as zero; nil when HeaderSize
   /// is out of range and no CRC can be computed.
@@ -23,7 +25,11 @@ public struct GPTHeader: Hashable, Sendable {
   public var partitionEntryLBA: UInt64
   public var numberOfPartitionEntries: UInt32
   public var sizeOfPartitionEntry: UInt32
+  /// PartitionEntryArrayCRC32 as read; the encoder takes the CRC of the array it is given.
   public var partitionEntryArrayCRC32: UInt32
+  /// The bytes from 92 up to HeaderSize (reserved, covered by HeaderCRC32), kept so a header
+  /// re-encodes byte for byte; empty when HeaderSize is 92 or out of range.
+  public var trailingBytes: [UInt8]
   /// Absolute byte offset of the header.
   public var base: Int64
 
@@ -85,15 +91,71 @@ public struct GPTHeader: Hashable, Sendable {
 
     let size = Int(headerSize)
     if size >= Self.minimumSize, size <= block.count {  // checked before slicing
+      trailingBytes = block.bytes(Self.minimumSize..<size) ?? []
       var crc = CRC32()  // the CRC field is read as zero; the input is left untouched
       crc.update(block.extracting(0..<Offset.headerCRC32))
       crc.update(zeroCount: 4)
       crc.update(block.extracting((Offset.headerCRC32 + 4)..<size))
       computedHeaderCRC32 = crc.finalize()
     } else {
+      trailingBytes = []
       computedHeaderCRC32 = nil
     }
   }
+
+  /// A header from its fields, for writers; HeaderCRC32 and PartitionEntryArrayCRC32 are
+  /// left at zero, because `encoded(entryArrayCRC32:)` computes them.
+  public init(
+    revision: UInt32 = GPTHeader.revision10, headerSize: UInt32 = UInt32(GPTHeader.minimumSize),
+    reserved: UInt32 = 0, myLBA: UInt64, alternateLBA: UInt64, firstUsableLBA: UInt64,
+    lastUsableLBA: UInt64, diskGUID: GUID, partitionEntryLBA: UInt64, numberOfPartitionEntries: UInt32,
+    sizeOfPartitionEntry: UInt32, trailingBytes: [UInt8] = [], base: Int64 = 0
+  ) {
+    self.revision = revision
+    self.headerSize = headerSize
+    self.headerCRC32 = 0
+    self.computedHeaderCRC32 = nil
+    self.reserved = reserved
+    self.myLBA = myLBA
+    self.alternateLBA = alternateLBA
+    self.firstUsableLBA = firstUsableLBA
+    self.lastUsableLBA = lastUsableLBA
+    self.diskGUID = diskGUID
+    self.partitionEntryLBA = partitionEntryLBA
+    self.numberOfPartitionEntries = numberOfPartitionEntries
+    self.sizeOfPartitionEntry = sizeOfPartitionEntry
+    self.partitionEntryArrayCRC32 = 0
+    self.trailingBytes = trailingBytes
+    self.base = base
+  }
+
+  /// The header's bytes: the 92 defined bytes and `trailingBytes`, with HeaderCRC32 computed
+  /// over them (the CRC field as zero) and PartitionEntryArrayCRC32 set to `entryArrayCRC32`.
+  ///
+  /// HeaderSize is written as stored; a writer keeps it equal to `92 + trailingBytes.count`.
+  public func encoded(entryArrayCRC32: UInt32) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: Self.minimumSize)
+    out.storeLittleEndian(Self.signature, at: Offset.signature)
+    out.storeLittleEndian(revision, at: Offset.revision)
+    out.storeLittleEndian(headerSize, at: Offset.headerSize)
+    out.storeLittleEndian(reserved, at: Offset.reserved)
+    out.storeLittleEndian(myLBA, at: Offset.myLBA)
+    out.storeLittleEndian(alternateLBA, at: Offset.alternateLBA)
+    out.storeLittleEndian(firstUsableLBA, at: Offset.firstUsableLBA)
+    out.storeLittleEndian(lastUsableLBA, at: Offset.lastUsableLBA)
+    out.storeBytes(diskGUID.bytes, at: Offset.diskGUID)
+    out.storeLittleEndian(partitionEntryLBA, at: Offset.partitionEntryLBA)
+    out.storeLittleEndian(numberOfPartitionEntries, at: Offset.numberOfPartitionEntries)
+    out.storeLittleEndian(sizeOfPartitionEntry, at: Offset.sizeOfPartitionEntry)
+    out.storeLittleEndian(entryArrayCRC32, at: Offset.partitionEntryArrayCRC32)
+    out += trailingBytes
+    out.storeLittleEndian(CRC32.checksum(out), at: Offset.headerCRC32)  // the CRC field is still zero here
+    return out
+  }
+
+  /// The header's bytes with PartitionEntryArrayCRC32 computed over `entryArray` (see
+  /// `GPTPartitionEntry.encodedArray`).
+  public func encoded(entryArray: [UInt8]) -> [UInt8] { encoded(entryArrayCRC32: CRC32.checksum(entryArray)) }
 
   /// Absolute offset of a field.
   public func offset(_ field: Int) -> Int64 { base + Int64(field) }

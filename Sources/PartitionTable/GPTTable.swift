@@ -8,7 +8,7 @@ import DiskFormat
 /// problems in the backup are warnings (6.7's installer leaves a placeholder backup until the
 /// first boot). Problems that leave a structure usable (an odd Revision, a grown disk) are
 /// warnings everywhere.
-public struct GPTTable: Hashable, Sendable {
+public struct GPTTable: Hashable, Sendable, Codable {
   public var primaryHeader: GPTHeader?
   public var backupHeader: GPTHeader?
   /// Verdicts: primary header, primary entries, backup header, backup entries.
@@ -422,11 +422,12 @@ public struct GPTTable: Hashable, Sendable {
       } else {
         seenUnique[unique] = number
       }
-      let type = entry.partitionTypeGUID.description
+      let type = entry.partitionTypeGUID
       partitions.append(
         Partition(
           number: number, firstLBA: entry.startingLBA, lastLBA: entry.endingLBA, sectorSize: sectorSize,
-          typeGUID: type, typeName: PartitionType.name(forGUID: type), name: entry.name, uniqueGUID: unique,
+          typeGUID: type, typeName: PartitionType.name(forGUID: type.description), name: entry.name,
+          uniqueGUID: entry.uniquePartitionGUID,
           attributes: entry.attributes, bootable: entry.attributes & GPTAttributes.legacyBIOSBootable != 0,
           entryOffset: at))
     }

@@ -35,11 +35,37 @@ public struct MBRPartitionEntry: Hashable, Sendable, Codable {
         kind: .truncated(needed: Self.size, available: max(0, bytes.count - offset)))
     }
     bootIndicator = raw[Offset.bootIndicator]
-    startingCHS = Array(raw[1..<4])
+    startingCHS = Array(raw[Offset.startingCHS..<Offset.osType])
     osType = raw[Offset.osType]
-    endingCHS = Array(raw[5..<8])
+    endingCHS = Array(raw[Offset.endingCHS..<Offset.startingLBA])
     startingLBA = raw.littleEndian(at: Offset.startingLBA) ?? 0
     sizeInLBA = raw.littleEndian(at: Offset.sizeInLBA) ?? 0
+  }
+
+  /// A record from its fields, for writers; CHS addresses default to zero (ignored by LBA readers).
+  public init(
+    bootIndicator: UInt8 = 0, startingCHS: [UInt8] = [0, 0, 0], osType: UInt8, endingCHS: [UInt8] = [0, 0, 0],
+    startingLBA: UInt32, sizeInLBA: UInt32
+  ) {
+    self.bootIndicator = bootIndicator
+    self.startingCHS = startingCHS
+    self.osType = osType
+    self.endingCHS = endingCHS
+    self.startingLBA = startingLBA
+    self.sizeInLBA = sizeInLBA
+  }
+
+  /// The record's 16 bytes (each CHS address padded or cut to 3 bytes).
+  public func encoded() -> [UInt8] {
+    func chs(_ bytes: [UInt8]) -> [UInt8] { Array((bytes + [0, 0, 0]).prefix(3)) }
+    var out = [UInt8](repeating: 0, count: Self.size)
+    out[Offset.bootIndicator] = bootIndicator
+    out.storeBytes(chs(startingCHS), at: Offset.startingCHS)
+    out[Offset.osType] = osType
+    out.storeBytes(chs(endingCHS), at: Offset.endingCHS)
+    out.storeLittleEndian(startingLBA, at: Offset.startingLBA)
+    out.storeLittleEndian(sizeInLBA, at: Offset.sizeInLBA)
+    return out
   }
 
   /// A record Linux skips: no sectors.

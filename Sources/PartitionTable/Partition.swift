@@ -1,3 +1,5 @@
+import DiskFormat
+
 /// One partition as a partition table describes it: plain values, ready for JSON.
 public struct Partition: Hashable, Sendable, Codable {
   /// The number Linux and ESXi use: GPT entry index + 1; MBR slot 1–4, logical partitions from 5.
@@ -11,16 +13,16 @@ public struct Partition: Hashable, Sendable, Codable {
   public var sizeBytes: UInt64
   /// Absolute byte offset of the first sector, saturating at `UInt64.max`.
   public var offsetBytes: UInt64
-  /// GPT partition type GUID, canonical upper-case form; nil on MBR.
-  public var typeGUID: String?
+  /// GPT PartitionTypeGUID; nil on MBR.
+  public var typeGUID: GUID?
   /// MBR partition type (OSType); nil on GPT.
   public var mbrType: UInt8?
   /// A human name for the type: "EFI system partition", "Microsoft basic data", "vmkDiagnostic", "FAT16"…
   public var typeName: String
   /// The GPT partition name (UTF-16LE, up to the first NUL); "" on MBR.
   public var name: String
-  /// GPT unique partition GUID, canonical upper-case form; nil on MBR.
-  public var uniqueGUID: String?
+  /// GPT UniquePartitionGUID; nil on MBR.
+  public var uniqueGUID: GUID?
   /// GPT attribute bits (0 on MBR).
   public var attributes: UInt64
   /// Names of the set attribute bits, as sfdisk spells them: "RequiredPartition", "NoBlockIOProtocol",
@@ -36,8 +38,8 @@ public struct Partition: Hashable, Sendable, Codable {
   public var entryOffset: Int64
 
   public init(
-    number: Int, firstLBA: UInt64, lastLBA: UInt64, sectorSize: Int, typeGUID: String? = nil,
-    mbrType: UInt8? = nil, typeName: String, name: String = "", uniqueGUID: String? = nil,
+    number: Int, firstLBA: UInt64, lastLBA: UInt64, sectorSize: Int, typeGUID: GUID? = nil,
+    mbrType: UInt8? = nil, typeName: String, name: String = "", uniqueGUID: GUID? = nil,
     attributes: UInt64 = 0, bootable: Bool = false, isLogical: Bool = false,
     isExtendedContainer: Bool = false, entryOffset: Int64
   ) {

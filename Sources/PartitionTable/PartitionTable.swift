@@ -104,6 +104,7 @@ public enum PartitionTable {
     if gpt.primaryPartitions == nil, let backup = gpt.backupPartitions { layout.linuxPartitions = backup }
     if gpt.primaryPartitions == nil, gpt.backupPartitions == nil { layout.linuxType = .none }
     layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID.description
+    layout.gpt = gpt
     if !gpt.primaryOK {
       if gpt.backupOK {
         layout.findings.append(
@@ -133,6 +134,7 @@ public enum PartitionTable {
   static func addLinuxGPT(to layout: inout DiskLayout, from source: any ByteSource, why: String) throws {
     let gpt = try GPTTable.read(from: source, sectorSize: layout.sectorSize)
     guard let linux = gpt.primaryPartitions ?? gpt.backupPartitions else { return }
+    layout.gpt = gpt
     layout.linuxType = .gpt
     layout.linuxPartitions = linux
     layout.esxiBootable = false

@@ -36,76 +36,56 @@ struct GPTImageBuilder {
   func build() -> [UInt8] {
     var image = [UInt8].zeros(Int(sectors) * sectorSize)
     // Protective MBR: one 0xEE record from LBA 1 to the end.
-    var record = [UInt8].zeros(16)
-    record[4] = 0xEE
-    record.storeLittleEndian(UInt32(1), at: 8)
-    record.storeLittleEndian(UInt32(clamping: sectors - 1), at: 12)
-    image.put(record, at: 0x1BE)
-    image[510] = 0x55
-    image[511] = 0xAA
+    let protective = MBRPartitionEntry(osType: 0xEE, startingLBA: 1, sizeInLBA: UInt32(clamping: sectors - 1))
+    image.put(MBR(entries: [protective]).encoded(), at: 0)
 
-    var array = [UInt8].zeros(Int(entryCount) * Int(entrySize))
-    for (index, entry) in entries.enumerated() {
-      var raw = [UInt8].zeros(128)
-      raw.put(GUID(entry.type)!.bytes, at: 0)
-      raw.put(GUID(entry.unique)!.bytes, at: 16)
-      raw.storeLittleEndian(entry.first, at: 32)
-      raw.storeLittleEndian(entry.last, at: 40)
-      raw.storeLittleEndian(entry.attributes, at: 48)
-      for (i, unit) in entry.name.utf16.prefix(36).enumerated() { raw.storeLittleEndian(unit, at: 56 + 2 * i) }
-      array.put(raw, at: index * Int(entrySize))
-    }
-    let arrayCRC = CRC32.checksum(array)
+    let array = GPTPartitionEntry.encodedArray(
+      entries.map {
+        GPTPartitionEntry(
+          partitionTypeGUID: GUID($0.type)!, uniquePartitionGUID: GUID($0.unique)!, startingLBA: $0.first,
+          endingLBA: $0.last, attributes: $0.attributes, name: $0.name)
+      }, count: entryCount, size: entrySize)
     image.put(array, at: 2 * sectorSize)
     image.put(array, at: Int(backupEntriesLBA) * sectorSize)
-    image.put(header(myLBA: 1, alternate: lastLBA, entriesLBA: 2, arrayCRC: arrayCRC), at: sectorSize)
+    image.put(header(myLBA: 1, alternate: lastLBA, entriesLBA: 2).encoded(entryArray: array), at: sectorSize)
     image.put(
-      header(myLBA: lastLBA, alternate: 1, entriesLBA: backupEntriesLBA, arrayCRC: arrayCRC),
+      header(myLBA: lastLBA, alternate: 1, entriesLBA: backupEntriesLBA).encoded(entryArray: array),
       at: Int(lastLBA) * sectorSize)
     return image
   }
 
-  func header(myLBA: UInt64, alternate: UInt64, entriesLBA: UInt64, arrayCRC: UInt32) -> [UInt8] {
-    var h = [UInt8].zeros(92)
-    h.put(Array("EFI PART".utf8), at: 0)
-    h.storeLittleEndian(UInt32(0x0001_0000), at: 8)
-    h.storeLittleEndian(UInt32(92), at: 12)
-    h.storeLittleEndian(myLBA, at: 24)
-    h.storeLittleEndian(alternate, at: 32)
-    h.storeLittleEndian(firstUsable, at: 40)
-    h.storeLittleEndian(lastUsable, at: 48)
-    h.put(GUID(diskGUID)!.bytes, at: 56)
-    h.storeLittleEndian(entriesLBA, at: 72)
-    h.storeLittleEndian(entryCount, at: 80)
-    h.storeLittleEndian(entrySize, at: 84)
-    h.storeLittleEndian(arrayCRC, at: 88)
-    h.storeLittleEndian(CRC32.checksum(h), at: 16)
-    return h
+  func header(myLBA: UInt64, alternate: UInt64, entriesLBA: UInt64) -> GPTHeader {
+    GPTHeader(
+      myLBA: myLBA, alternateLBA: alternate, firstUsableLBA: firstUsable, lastUsableLBA: lastUsable,
+      diskGUID: GUID(diskGUID)!, partitionEntryLBA: entriesLBA, numberOfPartitionEntries: entryCount,
+      sizeOfPartitionEntry: entrySize)
   }
 }
 
 /// Recomputing CRCs after a deliberate corruption, so that the check behind the CRC fires.
 enum GPTFixup {
+  typealias O = GPTHeader.Offset
+
   /// Recomputes HeaderCRC32 of the header at `headerOffset` (over its HeaderSize, clamped to 92...512).
   static func refreshHeaderCRC(_ image: inout [UInt8], headerOffset: Int) {
-    let stored: UInt32 = image.littleEndian(at: headerOffset + 12) ?? 92
+    let stored: UInt32 = image.littleEndian(at: headerOffset + O.headerSize) ?? 92
     let size = Int(min(max(stored, 92), 512))
     var header = Array(image[headerOffset..<(headerOffset + size)])
-    header.storeLittleEndian(UInt32(0), at: 16)
-    image.storeLittleEndian(CRC32.checksum(header), at: headerOffset + 16)
+    header.storeLittleEndian(UInt32(0), at: O.headerCRC32)
+    image.storeLittleEndian(CRC32.checksum(header), at: headerOffset + O.headerCRC32)
   }
 
   /// Recomputes PartitionEntryArrayCRC32 from the array the header points at, then HeaderCRC32.
   static func refreshEntriesCRC(_ image: inout [UInt8], headerOffset: Int, sectorSize: Int = 512) {
-    let lba: UInt64 = image.littleEndian(at: headerOffset + 72) ?? 0
-    let count: UInt32 = image.littleEndian(at: headerOffset + 80) ?? 0
-    let size: UInt32 = image.littleEndian(at: headerOffset + 84) ?? 0
+    let lba: UInt64 = image.littleEndian(at: headerOffset + O.partitionEntryLBA) ?? 0
+    let count: UInt32 = image.littleEndian(at: headerOffset + O.numberOfPartitionEntries) ?? 0
+    let size: UInt32 = image.littleEndian(at: headerOffset + O.sizeOfPartitionEntry) ?? 0
     guard lba < UInt64(image.count / sectorSize) else { return refreshHeaderCRC(&image, headerOffset: headerOffset) }
     let start = Int(lba) * sectorSize
     let length = Int(count) * Int(size)
     guard length <= image.count - start else { return refreshHeaderCRC(&image, headerOffset: headerOffset) }
     let array = Array(image[start..<(start + length)])
-    image.storeLittleEndian(CRC32.checksum(array), at: headerOffset + 88)
+    image.storeLittleEndian(CRC32.checksum(array), at: headerOffset + O.partitionEntryArrayCRC32)
     refreshHeaderCRC(&image, headerOffset: headerOffset)
   }
 }

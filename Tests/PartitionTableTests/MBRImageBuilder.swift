@@ -1,4 +1,5 @@
 import DiskFormat
+import PartitionTable
 import TestSupport
 
 /// Builds small MBR disks in memory: four primary records and, optionally, an EBR chain.
@@ -16,12 +17,7 @@ struct MBRImageBuilder {
   var logicals: [(ebr: UInt32, start: UInt32, size: UInt32, type: UInt8)] = []
 
   static func recordBytes(_ r: Record) -> [UInt8] {
-    var raw = [UInt8].zeros(16)
-    raw[0] = r.boot
-    raw[4] = r.type
-    raw.storeLittleEndian(r.start, at: 8)
-    raw.storeLittleEndian(r.size, at: 12)
-    return raw
+    MBRPartitionEntry(bootIndicator: r.boot, osType: r.type, startingLBA: r.start, sizeInLBA: r.size).encoded()
   }
 
   func build() -> [UInt8] {

@@ -22,7 +22,7 @@ struct ProtectiveMBRTests {
     #expect(layout.diskGUID == "11111111-2222-3333-4444-555555555555")
     let p2 = try #require(layout.partition(2))
     #expect(p2.name == "BOOTBANK1" && p2.typeName == "Microsoft basic data" && p2.attributeNames == ["GUID:63"])
-    #expect(p2.uniqueGUID == "AAAAAAAA-0000-0000-0000-000000000005")
+    #expect(p2.uniqueGUID?.description == "AAAAAAAA-0000-0000-0000-000000000005")
     #expect(layout.linuxPartitions == nil)
   }
 

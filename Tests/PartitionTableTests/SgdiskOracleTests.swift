@@ -74,8 +74,9 @@ struct SgdiskOracleTests {
   static func ours(_ partitions: [Partition]) -> [SgdiskPartition] {
     partitions.map {
       SgdiskPartition(
-        number: $0.number, first: $0.firstLBA, last: $0.lastLBA, attributes: $0.attributes, type: $0.typeGUID ?? "",
-        typeName: "", unique: $0.uniqueGUID ?? "", name: $0.name)
+        number: $0.number, first: $0.firstLBA, last: $0.lastLBA, attributes: $0.attributes,
+        type: $0.typeGUID?.description ?? "",
+        typeName: "", unique: $0.uniqueGUID?.description ?? "", name: $0.name)
     }
   }
 
@@ -98,7 +99,7 @@ struct SgdiskOracleTests {
     #expect(layout.partition(5)?.attributeNames == ["GUID:63"])
     // sgdisk's names where it has them.
     for (p, s) in zip(layout.partitions, theirs)
-    where ![PartitionType.vmkDiagnostic, PartitionType.vmfs].contains(p.typeGUID ?? "") {
+    where ![PartitionType.vmkDiagnostic, PartitionType.vmfs].contains(p.typeGUID?.description ?? "") {
       #expect(p.typeName == s.typeName)
     }
   }
