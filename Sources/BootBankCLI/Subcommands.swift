@@ -17,5 +17,6 @@ extension BootBankCommand {
     SetNext.self,
     Rollback.self,
     Undo.self,
+    RepairGPT.self,
   ]
 }

@@ -242,3 +242,44 @@ struct WriteCommandTests {
     }
   }
 }
+
+/// repair-gpt end to end: sgdisk -v clean after, the loader boots again after a primary repair.
+@Suite("repair-gpt")
+struct RepairGPTCommandTests {
+  @Test(
+    .enabled(if: WriteCommandTests.available, WriteCommandTests.reason),
+    arguments: ["esxi7-bad-backup-gpt.img", "esxi7-bad-primary-gpt.img"])
+  func repairsTheDamagedCopy(image name: String) throws {
+    let dir = try ScratchDirectory("repair")
+    let image = try WriteCommandTests.copy(name, into: dir)
+    let damaged = try run("sh", ["-c", "sgdisk -v \"$0\" 2>&1", image]).text
+    #expect(damaged.contains("don't match") && damaged.contains("ERROR"), "\(damaged)")
+    let result = try BootbankBinary.run(["repair-gpt", image, "--yes", "--undo", dir.path("g.json")])
+    #expect(result.status == 0, "\(result.text)\(result.stderr)")
+    let verify = try run("sh", ["-c", "sgdisk -v \"$0\" 2>&1", image])
+    #expect(verify.text.contains("No problems found"), "\(verify.text)")
+    #expect(!verify.text.contains("Caution") && !verify.text.contains("Warning"), "\(verify.text)")
+    #expect(try WriteCommandTests.next(image) != nil)
+    // Both valid and agreeing now: nothing to write.
+    let again = try BootbankBinary.run(["repair-gpt", image, "--yes", "--undo", dir.path("g2.json")])
+    #expect(again.status == 0)
+    #expect(again.text.contains("nothing to write"))
+  }
+
+  @Test(.enabled(if: WriteCommandTests.available, WriteCommandTests.reason))
+  func twoValidCopiesThatDifferAreRefused() throws {
+    let dir = try ScratchDirectory("repair")
+    let image = try WriteCommandTests.copy("esxi7.img", into: dir)
+    // Change one partition name in the backup only (sgdisk rewrites both: so patch the primary back).
+    let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: image), options: .alwaysMapped).prefix(34 * 512))
+    #expect(try run("sgdisk", ["-c", "5:RENAMED", image]).status == 0)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
+    try handle.write(contentsOf: Data(original))
+    try handle.close()
+    let before = try WriteCommandTests.sha256(image)
+    let result = try BootbankBinary.run(["repair-gpt", image, "--yes", "--undo", dir.path("g.json")])
+    #expect(result.status == 2, "\(result.text)")
+    #expect(result.text.contains("both GPT copies are valid but differ"))
+    #expect(try WriteCommandTests.sha256(image) == before)
+  }
+}

@@ -147,3 +147,47 @@ struct PowerCutTests {
     #expect(runs > 0)
   }
 }
+
+/// repair-gpt under power cuts: the good copy is never touched and one valid copy always remains.
+@Suite("power cuts during repair-gpt")
+struct RepairGPTPowerCutTests {
+  static let images = ["esxi7-bad-backup-gpt.img", "esxi7-bad-primary-gpt.img"].filter { TestPaths.fixture($0) != nil }
+
+  @Test(.enabled(if: !images.isEmpty, "images/ has no fixtures: run `make images`"))
+  func theGoodCopyIsNeverTouchedAndOneValidCopyRemains() throws {
+    var count = 0
+    for image in Self.images {
+      let (source, layout) = try #require(try WriteFixture.open(image))
+      let before = try GPTTable.read(from: source, sectorSize: source.sectorSize)
+      #expect(before.primaryOK != before.backupOK, "\(image): the fixture has exactly one damaged copy")
+      let good = try #require(before.primaryOK ? before.primaryHeader : before.backupHeader)
+      let plan = try WritePlanner.repairGPT(source, layout: layout)
+      #expect(plan.refusal == nil, "\(image): \(plan.refusal ?? "")")
+      guard plan.refusal == nil else { continue }
+      let run = try PowerCutTests.execute(plan, image: image, base: source, layout: layout)
+      let after = try GPTTable.read(from: run.recording, sectorSize: source.sectorSize)
+      #expect(after.primaryOK && after.backupOK, "\(image): both copies valid after the repair")
+      let entrySectors = Int64(
+        ((good.entryArrayBytes ?? 0) + UInt64(source.sectorSize) - 1) / UInt64(source.sectorSize))
+      let goodRanges = [
+        (Int64(good.myLBA) * Int64(source.sectorSize), source.sectorSize),
+        (Int64(good.partitionEntryLBA) * Int64(source.sectorSize), Int(entrySectors) * source.sectorSize),
+      ]
+      let goodBytes = try goodRanges.map { try source.read(at: $0.0, count: $0.1) }
+      for patches in PowerCut.states(of: run.recording.log, sectorSize: source.sectorSize) {
+        let disk = PowerCut.apply(patches, to: source)
+        count += 1
+        let label = "\(image) state [\(patches.map { "\($0.offset)+\($0.bytes.count)" })]"
+        for (range, bytes) in zip(goodRanges, goodBytes) {
+          #expect(try disk.read(at: range.0, count: range.1) == bytes, "\(label): the good copy changed")
+        }
+        let table = try GPTTable.read(from: disk, sectorSize: source.sectorSize)
+        #expect(table.primaryOK || table.backupOK, "\(label): no valid GPT copy")
+        let choice = try WritePlanner.choice(of: disk, sectorSize: source.sectorSize)
+        #expect(choice.next == plan.before.next || choice.next == plan.after.next, "\(label): a third choice")
+      }
+    }
+    print("power cuts: repair-gpt: \(count) crash states checked")
+    #expect(count > 0)
+  }
+}
