@@ -7,7 +7,7 @@ struct Undo: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Put back the bytes a writing command replaced, from its undo file.",
     discussion: """
-      Reads an undo file written by mark, rollback, set-next or undo, and writes its old sectors back through the same write path (plan, confirmation, undo file, read-back), last write first. Refused when the target's identity (path, size, sector size, disk GUID) differs from the file's, or when a sector holds neither the written bytes nor the old ones.
+      Reads an undo file written by mark, set-next, rollback, repair-gpt or undo, and writes its old sectors back through the same write path (plan, confirmation, undo file, read-back), last write first. Refused when the target's identity (path, size, sector size, disk GUID) differs from the file's, or when a sector holds neither the written bytes nor the old ones.
 
       \(WriteExitStatus.helpText)
       """)

@@ -282,4 +282,31 @@ struct RepairGPTCommandTests {
     #expect(result.text.contains("both GPT copies are valid but differ"))
     #expect(try WriteCommandTests.sha256(image) == before)
   }
+
+  /// A 4Kn device on a 4096-byte loop device with its backup header damaged: repaired in place,
+  /// 4Kn stays 4Kn (sgdisk reads it at 4096 and finds nothing wrong).
+  @Test(.enabled(if: WriteCommandTests.available && loopDevicesAvailable, "needs root, loop devices, images/, sgdisk"))
+  func repairsA4KnBackupOnALoopDevice() throws {
+    let dir = try ScratchDirectory("repair")
+    let image = try WriteCommandTests.copy("esxi7-4kn.img", into: dir)
+    let size = try #require(try FileManager.default.attributesOfItem(atPath: image)[.size] as? Int)
+    // One byte of the backup header's DiskGUID (the last 4096-byte sector) flipped.
+    let handle = try FileHandle(forUpdating: URL(fileURLWithPath: image))
+    try handle.seek(toOffset: UInt64(size - 4096 + 0x38))
+    let byte = try #require(try handle.read(upToCount: 1)?.first)
+    try handle.seek(toOffset: UInt64(size - 4096 + 0x38))
+    try handle.write(contentsOf: Data([byte ^ 0xFF]))
+    try handle.close()
+    try WriteCommandTests.withPartitionedLoop(image, sectorSize: 4096) { device in
+      let damaged = try run("sh", ["-c", "sgdisk -v \"$0\" 2>&1", device]).text
+      #expect(damaged.contains("Backup header: ERROR"), "\(damaged)")
+      let result = try BootbankBinary.run(["repair-gpt", device, "--yes", "--undo", dir.path("g.json")])
+      #expect(result.status == 0, "\(result.text)\(result.stderr)")
+      #expect(result.text.contains("4096-byte sectors"))
+      #expect(result.text.contains("backup GPT header: MyLBA"))
+      let verify = try run("sh", ["-c", "sgdisk -v \"$0\" 2>&1", device])
+      #expect(verify.text.contains("No problems found"), "\(verify.text)")
+      #expect(!verify.text.contains("Caution") && !verify.text.contains("Warning"), "\(verify.text)")
+    }
+  }
 }
