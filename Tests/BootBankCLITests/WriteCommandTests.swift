@@ -162,6 +162,43 @@ struct WriteCommandTests {
     #expect(after.text.contains("boot 2: partition \(current) boots normally"))
   }
 
+  /// On a terminal the plan is confirmed with a prompt: "n" writes nothing (2), "y" writes (0).
+  @Test(.enabled(if: available, reason))
+  func aTerminalPromptConfirms() throws {
+    let dir = try ScratchDirectory("write")
+    let image = try Self.copy("esxi7.img", into: dir)
+    let binary = try #require(BootbankBinary.url).path
+    let script = """
+      import os, pty, sys
+      pid, fd = pty.fork()
+      if pid == 0:
+          os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], sys.argv[5], '--bank', '5', '--state', 'invalid', '--undo', sys.argv[4]])
+      out, sent = b'', False
+      while True:
+          try:
+              data = os.read(fd, 4096)
+          except OSError:
+              break
+          if not data:
+              break
+          out += data
+          if b'[y/N]' in out and not sent:
+              os.write(fd, (sys.argv[3] + '\\n').encode())
+              sent = True
+      _, status = os.waitpid(pid, 0)
+      sys.stdout.write(out.decode(errors='replace'))
+      sys.exit(os.waitstatus_to_exitcode(status))
+      """
+    let before = try Self.sha256(image)
+    let refused = try run("python3", ["-c", script, binary, "mark", "n", dir.path("n.json"), image])
+    #expect(refused.status == 2, "\(refused.text)")
+    #expect(refused.text.contains("[y/N]"))
+    #expect(try Self.sha256(image) == before)
+    let written = try run("python3", ["-c", script, binary, "mark", "y", dir.path("y.json"), image])
+    #expect(written.status == 0, "\(written.text)")
+    #expect(try Self.bootConfig(image, partition: 5).contains("bootstate=3"))
+  }
+
   @Test(.enabled(if: available, reason))
   func usageErrorsAre64() throws {
     let result = try BootbankBinary.run(["mark", "/nonexistent", "--bank", "x9", "--state", "valid"])
