@@ -280,6 +280,52 @@ struct WriteCommandTests {
   }
 }
 
+/// A write the medium refuses: the run stops part-way (status 3) and says what was issued and
+/// where the undo file is.
+@Suite("writes that fail", .serialized)
+struct FailingWriteTests {
+  static let available: Bool =
+    WriteCommandTests.available && loopDevicesAvailable && FileManager.default.fileExists(atPath: "/dev/fuse")
+    && hasTool("fusermount3") && (try? run("/usr/bin/python3", ["-c", "import pyfuse3"]).status) == 0
+
+  @Test(.enabled(if: available, "needs root, /dev/fuse, fusermount3, python3-pyfuse3, images/, mtools, sgdisk"))
+  func aWriteTheMediumRefusesStopsPartWayWithStatus3() throws {
+    let dir = try ScratchDirectory("badwrites")
+    let image = try WriteCommandTests.copy("esxi7.img", into: dir)
+    let (_, dry) = try BootbankBinary.json(["mark", image, "--bank", "5", "--state", "invalid", "--dry-run"])
+    let steps = (dry["plan"] as? [String: Any])?["steps"] as? [[String: Any]] ?? []
+    let lba = try #require(steps.first?["lba"] as? Int)
+    let mount = dir.url.appendingPathComponent("mnt")
+    try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+    let server = Process()
+    server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    server.arguments = [
+      TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/badwrites.py").path, image, mount.path,
+      String(lba * 512), "512",
+    ]
+    try server.run()
+    defer {
+      _ = try? run("fusermount3", ["-u", mount.path])
+      server.waitUntilExit()
+    }
+    let served = mount.appendingPathComponent("disk.img")
+    for _ in 0..<100 where !FileManager.default.fileExists(atPath: served.path) { usleep(50_000) }
+    let before = try WriteCommandTests.sha256(image)
+    let undo = dir.path("undo.json")
+    let result = try withLoopDevice(served, readOnly: false) { device in
+      try BootbankBinary.run(["mark", device, "--bank", "5", "--state", "invalid", "--yes", "--undo", undo])
+    }
+    #expect(result.status == 3, "\(result.text)\(result.stderr)")
+    #expect(result.text.contains("STOPPED PART-WAY"))
+    #expect(result.text.contains("LBA \(lba)"))
+    #expect(result.text.contains("Undo file: \(undo)"))
+    #expect(result.text.contains("bootbank undo \(undo)"))
+    let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: undo))) as? [String: Any]
+    #expect((saved?["ranges"] as? [[String: Any]])?.first?["lba"] as? Int == lba)
+    #expect(try WriteCommandTests.sha256(image) == before)
+  }
+}
+
 /// repair-gpt end to end: sgdisk -v clean after, the loader boots again after a primary repair.
 @Suite("repair-gpt")
 struct RepairGPTCommandTests {
