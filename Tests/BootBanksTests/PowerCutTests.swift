@@ -65,7 +65,7 @@ struct PowerCutTests {
 
   /// Checks every crash state of `run`; returns how many distinct states were checked.
   static func checkStates(
-    _ run: Run, cache: inout [String: Bool], extra: ((OverlayDisk) -> String?)? = nil
+    _ run: Run, cache: inout [String: Verification.Verdict], extra: ((OverlayDisk) -> String?)? = nil
   ) throws -> Int {
     let states = PowerCut.states(of: run.recording.log, sectorSize: run.base.sectorSize)
     var seen = Set<String>()
@@ -83,14 +83,22 @@ struct PowerCutTests {
       )
       if let problem = extra?(disk) { Issue.record("\(label): \(problem)") }
       guard let next = choice.next else { continue }
-      let verifyKey = "\(run.image)|\(key)|\(next)"
-      if cache[verifyKey] == nil {
-        let layout = try PartitionTable.read(from: disk, sectorSize: run.layout.sectorSize)
-        let verification = try BankVerifier.verify(disk, layout: layout)
-        let bank = verification.banks.first { $0.partition == next }
-        cache[verifyKey] = bank != nil && bank?.verdict != .broken
+      // The bank verifies, and no worse than it did before the command or after it.
+      func verdict(_ source: any ByteSource, _ key: String) throws -> Verification.Verdict {
+        if let known = cache[key] { return known }
+        let layout = try PartitionTable.read(from: source, sectorSize: run.layout.sectorSize)
+        let bank = try BankVerifier.verify(source, layout: layout).banks.first { $0.partition == next }
+        let found = bank?.verdict ?? .broken
+        cache[key] = found
+        return found
       }
-      #expect(cache[verifyKey] == true, "\(label): partition \(next) does not verify")
+      // Keys name the base by identity: an undo run's base is another run's result.
+      let base = "\(run.image)|\(ObjectIdentifier(run.base as AnyObject))"
+      let now = try verdict(disk, "\(base)|\(key)|\(next)")
+      let before = try verdict(run.base, "\(base)|before|\(next)")
+      let after = try verdict(run.recording, "\(base)|\(ObjectIdentifier(run.recording))|\(next)")
+      #expect(now != .broken, "\(label): partition \(next) does not verify")
+      #expect(now <= max(before, after), "\(label): partition \(next) verifies \(now), worse than before and after")
     }
     return seen.count
   }
@@ -102,7 +110,7 @@ struct PowerCutTests {
     let scratch = try ScratchDirectory("powercut")
     let runs = try Self.runs(command, scratch: scratch)
     #expect(!runs.isEmpty, "no \(command) plan could be executed")
-    var cache: [String: Bool] = [:]
+    var cache: [String: Verification.Verdict] = [:]
     var count = 0
     var writes = 0
     for run in runs {
@@ -115,12 +123,16 @@ struct PowerCutTests {
 
   @Test(.enabled(if: !WriteFixture.writable.isEmpty, "images/ has no fixtures: run `make images`"))
   func everyCrashStateOfAnUndoIsBeforeOrAfter() throws {
-    var cache: [String: Bool] = [:]
+    var cache: [String: Verification.Verdict] = [:]
     var count = 0
     var runs = 0
     let scratch = try ScratchDirectory("powercut")
+    // Every run stays alive to the end: the verdict cache names bases by object identity.
+    var alive: [Run] = []
     for command in ["mark", "set-next", "rollback"] {
-      for forward in try Self.runs(command, scratch: scratch) {
+      let forwards = try Self.runs(command, scratch: scratch)
+      alive += forwards
+      for forward in forwards {
         let record = try #require(forward.undo)
         let done = forward.recording
         let plan = try WritePlanner.undo(record, source: done, layout: forward.layout)
@@ -128,6 +140,7 @@ struct PowerCutTests {
         guard plan.refusal == nil else { continue }
         #expect(plan.after.next == forward.plan.before.next)
         let run = try Self.execute(plan, image: forward.image, base: done, layout: forward.layout)
+        alive.append(run)
         // After the undo every range holds its old bytes again.
         for range in record.ranges {
           #expect(try run.recording.read(at: range.offset, count: range.old.count) == [UInt8](range.old))
@@ -143,7 +156,7 @@ struct PowerCutTests {
         }
       }
     }
-    print("power cuts: undo: \(count) crash states checked from \(runs) runs")
+    print("power cuts: undo: \(count) crash states checked from \(runs) runs (\(alive.count) kept)")
     #expect(runs > 0)
   }
 }
