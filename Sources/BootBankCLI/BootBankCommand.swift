@@ -8,9 +8,15 @@ public struct BootBankCommand: ParsableCommand {
     abstract: "Read, check and compare the boot banks of an ESXi boot device, from an image or a block device.",
     discussion: """
       bootbank reads the raw device (or an image of it) itself: no mount and no ESXi needed. \
-      Every command opens its target read-only.
+      Every command opens its target read-only, except mark, set-next, rollback, repair-gpt and undo, \
+      which write through one path: a plan (--dry-run shows it), a confirmation, an undo file, and a \
+      read-back from the medium. Undo files go to /var/lib/bootbank/undo/ as root, else to \
+      $XDG_STATE_HOME/bootbank/undo/ (~/.local/state/bootbank/undo/); --undo FILE names one, and \
+      `bootbank undo FILE TARGET` puts the old bytes back.
 
       \(ExitStatus.helpText)
+
+      \(WriteExitStatus.rootHelpText)
       """,
     version: "bootbank version \(BootBankCommand.version)",
     subcommands: BootBankCommand.allSubcommands

@@ -13,5 +13,10 @@ extension BootBankCommand {
     Extract.self,
     CheckFAT.self,
     ChecksumCommand.self,
+    Mark.self,
+    SetNext.self,
+    Rollback.self,
+    Undo.self,
+    RepairGPT.self,
   ]
 }

@@ -1,4 +1,5 @@
 import Archive
+import ArgumentParser
 import Checksum
 import DiskIO
 import Foundation
@@ -380,7 +381,8 @@ struct StatusAnswerTests {
 
 @Suite("bootbank --quiet, help and version")
 struct HelpAndQuietTests {
-  static let commands = ["info", "scan", "status", "verify", "diff", "ls", "cat", "extract", "fsck", "checksum"]
+  /// Every subcommand the root command lists, the writing ones too.
+  static let commands = BootBankCommand.allSubcommands.map { $0._commandName }
 
   /// Before: no --quiet.
   @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
@@ -390,6 +392,8 @@ struct HelpAndQuietTests {
       ["info", image], ["status", image], ["verify", image], ["diff", image], ["ls", image, "--partition", "5"],
       ["cat", image, "--partition", "5", "/boot.cfg"], ["fsck", image, "--partition", "5"],
       ["checksum", image, "--partition", "5"], ["scan", image],
+      ["mark", image, "--bank", "5", "--state", "invalid", "--dry-run"],
+      ["set-next", image, "--bank", "5", "--dry-run"], ["rollback", image, "--dry-run"],
     ] {
       let loud = try BootbankBinary.run(arguments)
       let quiet = try BootbankBinary.run(arguments + ["--quiet"])
