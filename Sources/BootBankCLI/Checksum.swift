@@ -86,40 +86,13 @@ struct ChecksumCommand: ParsableCommand {
   func runCheck(_ path: String) throws {
     let saved: ChecksumManifest
     do { saved = try ChecksumManifestFile.load(path) } catch { throw failure(error) }
-    let algorithms = Set(saved.algorithms.compactMap(Algorithm.init(rawValue:)))
-    let now: ChecksumManifest
-    var problems: [Finding] = []
+    let differences: [Finding]
     do {
       let device = try OpenedDevice.open(target)
-      let partitions = Set(saved.regions.compactMap(\.partition))
-      let wholeDevice = saved.regions.contains { $0.partition == nil }
-      let filesMode = !saved.files.isEmpty
-      var regions: [ChecksumManifest.Region] = []
-      var files: [ChecksumManifest.File] = []
-      if wholeDevice {
-        regions += try Measure.run(
-          device, partition: nil, files: false, algorithms: algorithms, progress: true, problems: &problems
-        ).regions
+      differences = try ChecksumManifest.recheck(saved, source: device.target, layout: device.layout) { range in
+        try Measure.digestRange(device.target, range, algorithms: saved.algorithmSet, progress: true)
       }
-      for number in partitions.sorted() {
-        regions += try Measure.run(
-          device, partition: number, files: false, algorithms: algorithms, progress: true, problems: &problems
-        ).regions
-      }
-      if filesMode {
-        for number in Set(saved.files.map(\.partition)).sorted() {
-          let measured = ChecksumManifest.digestFiles(
-            ofPartition: number, in: device.target, layout: device.layout, algorithms: algorithms)
-          files += measured.files
-          problems += measured.problems
-        }
-      }
-      now = ChecksumManifest(
-        created: Measure.timestamp(), device: saved.device, algorithms: saved.algorithms, regions: regions, files: files
-      )
     } catch { throw failure(error, path: target.target) }
-    // A file or volume that could not be read is reported once, as unreadable, not also as gone.
-    let differences = problems + ChecksumManifest.compare(saved: saved, now: now, unreadable: problems)
     if output.json {
       try printJSON(CheckReport(equal: differences.isEmpty, findings: differences))
     } else if differences.isEmpty {

@@ -72,7 +72,10 @@ public enum BankVerifier {
       banks.append(result)
     }
     if let saved {
-      deviceFindings += compareOutsideBanks(saved, source: source, layout: layout, banks: Set(banks.map(\.partition)))
+      // Its regions, and the files of partitions that are not banks now (the ESP, a store, a
+      // bank destroyed since), the way `checksum --check` compares them.
+      deviceFindings += try ChecksumManifest.recheck(
+        saved, source: source, layout: layout, skippingFilesOf: Set(banks.map(\.partition)))
     }
     let shapes = BankShape.survey(source, layout: layout, status: status)
     deviceFindings += shapes.compactMap(\.finding)
@@ -377,40 +380,6 @@ extension BankVerifier {
     }
 
     func file(_ path: String) -> ChecksumManifest.File? { files[path.lowercased()] }
-  }
-
-  /// What the saved manifest lists beyond the banks checked: its regions, and the files of
-  /// partitions that are not banks now (the ESP, a store, a bank destroyed since), measured
-  /// again and compared the way `checksum --check` compares them.
-  static func compareOutsideBanks(
-    _ saved: ChecksumManifest, source: any ByteSource, layout: DiskLayout, banks: Set<Int>
-  ) -> [Finding] {
-    var findings: [Finding] = []
-    let algorithms = saved.algorithmSet
-    for region in saved.regions {
-      guard let range = ChecksumManifest.byteRange(of: region.partition, in: source, layout: layout) else {
-        findings.append(ChecksumManifest.regionMissing(region.partition))
-        continue
-      }
-      do {
-        let now = try ChecksumManifest.digestRegion(source, range, algorithms: algorithms)
-        var measured = region
-        (measured.crc32, measured.sha256, measured.sha1) = (now.crc32Hex, now.sha256Hex, now.sha1Hex)
-        findings += ChecksumManifest.compare(savedRegion: region, now: measured)
-      } catch let error as ReadError {
-        findings.append(unreadable(error, path: ChecksumManifest.regionName(region.partition)))
-      } catch {
-        findings.append(ChecksumManifest.regionMissing(region.partition))
-      }
-    }
-    for partition in Set(saved.files.map(\.partition)).subtracting(banks).sorted() {
-      let now = ChecksumManifest.digestFiles(ofPartition: partition, in: source, layout: layout, algorithms: algorithms)
-      findings +=
-        now.problems
-        + ChecksumManifest.compareFiles(
-          saved: saved.files.filter { $0.partition == partition }, now: now.files, unreadable: now.problems)
-    }
-    return findings
   }
 }
 
