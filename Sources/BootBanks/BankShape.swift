@@ -51,8 +51,9 @@ public struct BankShape: Hashable, Sendable {
     return false
   }
 
-  /// Why `partition` looks like a bank (empty: it does not).
-  static func signs(of partition: Partition) -> [String] {
+  /// Why `partition` looks like a bank (empty: it does not). The VMware FAT magic alone is
+  /// no sign (the ESP and a 6.x store carry it too), but it is named beside the others.
+  static func signs(of partition: Partition, hasMagic: Bool) -> [String] {
     guard let slot = BankSlot(partition), slot.mayBeBank, slot.type != .gpt(BankSlot.efiSystem),
       slot.type != .mbr(0xEF)
     else { return [] }
@@ -61,6 +62,7 @@ public struct BankShape: Hashable, Sendable {
     if bankNumbers.contains(partition.number) {
       signs.append("partition \(partition.number) of type \(partition.typeName), where ESXi puts its banks")
     }
+    if !signs.isEmpty, hasMagic { signs.append("the VMware FAT magic in its second sector") }
     return signs
   }
 
@@ -69,10 +71,11 @@ public struct BankShape: Hashable, Sendable {
   public static func survey(_ source: any ByteSource, layout: DiskLayout, status: BankStatus) -> [BankShape] {
     // A partition with a boot.cfg is the loader's business: a bank, or one its findings explain.
     let explained = Set(status.discovered.filter { $0.candidate.bootConfig != nil }.map(\.candidate.partition))
+    let magic = Set(status.discovered.filter { $0.candidate.uuid != nil }.map(\.candidate.partition))
     var shapes: [BankShape] = []
     for partition in layout.partitions.sorted(by: { $0.number < $1.number }) where !explained.contains(partition.number)
     {
-      let signs = signs(of: partition)
+      let signs = signs(of: partition, hasMagic: magic.contains(partition.number))
       guard !signs.isEmpty, let range = ChecksumManifest.byteRange(of: partition.number, in: source, layout: layout)
       else { continue }
       let remains: Remains

@@ -71,6 +71,10 @@ public enum BankVerifier {
       result.verdict = worst(result.findings)
       banks.append(result)
     }
+    // Findings about partitions that have no bank result here (a bank-shaped partition whose
+    // boot.cfg cannot be read, say) are the device's: none is dropped.
+    let reported = Set(banks.map(\.partition))
+    deviceFindings += status.findings.filter { $0.partition.map { !reported.contains($0) } ?? false }
     if let saved {
       // Its regions, and the files of partitions that are not banks now (the ESP, a store, a
       // bank destroyed since), the way `checksum --check` compares them.
