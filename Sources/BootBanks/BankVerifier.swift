@@ -114,6 +114,15 @@ public enum BankVerifier {
       parts.append("no fallback bank: a failed boot now has no way back")
       verdict = max(verdict, .degraded)
     }
+    // Every other partition holding a boot.cfg the loader looks at (a third bank, one it drops,
+    // rejects or never scans) is named too: the verdict covers every bank on the device.
+    for other in status.choice.banks where other.partition != next?.partition && other.partition != fallback?.partition
+    {
+      switch other.status {
+      case .notABank(.noMagic), .notABank(.noBootConfig): continue
+      default: parts.append("partition \(other.partition): \(other.reason)")
+      }
+    }
     parts += shapes.filter { $0.finding == nil }.map(\.summary)
     for bank in banks where bank.verdict != .ok { verdict = max(verdict, .degraded) }
     return Verification(

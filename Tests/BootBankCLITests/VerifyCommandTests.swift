@@ -283,6 +283,21 @@ struct VerifyTruthTests {
     #expect(!findings(withManifest).contains { ($0["message"] as? String)?.contains("no longer a bank") == true })
   }
 
+  /// One verdict names every partition holding a bank the loader looks at (counted, dropped,
+  /// rejected or never scanned), and no partition that is not one (the ESP, a 6.x store).
+  @Test(
+    .enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)),
+    arguments: [
+      ("esxi7.img", [5, 6]), ("esxi6.img", [5, 6]), ("esxi7-four-banks.img", [5, 6, 8, 9]),
+      ("esxi7-both-invalid.img", [5, 6]), ("esxi7-bootstate4.img", [5, 6]), ("esxi7-updated-nonnumeric.img", [5, 6]),
+    ])
+  func theVerdictNamesEveryBank(image: String, banks: [Int]) throws {
+    let (_, json) = try BootbankBinary.json(["verify", Scenarios.path(image)])
+    let summary = try #require(json["summary"] as? String)
+    let named = (1...9).filter { summary.contains("partition \($0)") || summary.contains("bank \($0)") }
+    #expect(named == banks, "\(summary)")
+  }
+
   @Test(
     .enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)),
     arguments: [
