@@ -19,28 +19,6 @@ extension ChecksumManifest {
     case fileAdded
   }
 
-  /// Every difference between a saved manifest and a new measurement of the same regions
-  /// and partitions.
-  ///
-  /// - Parameter unreadable: Problems met while measuring (unreadable files and volumes);
-  ///   a saved file they name is reported once, by them, not also as missing.
-  public static func compare(saved: ChecksumManifest, now: ChecksumManifest, unreadable: [Finding] = []) -> [Finding] {
-    var out: [Finding] = []
-    for old in saved.regions {
-      guard let new = now.regions.first(where: { $0.partition == old.partition }) else {
-        out.append(regionMissing(old.partition))
-        continue
-      }
-      out += compare(savedRegion: old, now: new)
-    }
-    for partition in Set(saved.files.map(\.partition)).sorted() {
-      out += compareFiles(
-        saved: saved.files.filter { $0.partition == partition }, now: now.files.filter { $0.partition == partition },
-        unreadable: unreadable)
-    }
-    return out
-  }
-
   /// The differences of one region.
   public static func compare(savedRegion old: Region, now new: Region) -> [Finding] {
     var out: [Finding] = []
