@@ -14,11 +14,12 @@ struct Verify: ReportingCommand {
     discussion: """
       Checks the partition table (the loader reads only the primary GPT), replays the bank \
       choice, and for each bank: the FAT volume to fsck.fat depth, boot.cfg, every kernel= and \
-      modules= file, each payload against the bank's own manifest (imgdb.tgz: SHA-256 and SHA-1 \
-      of the decompressed payload, with ESXi's own per-host exceptions), the files no manifest \
-      covers by gzip and tar integrity, and, with --manifest, every file against digests saved \
-      earlier by `bootbank checksum --manifest`. An unreadable sector is reported by LBA with \
-      the file it hurts.
+      modules= file, each payload against the bank's own manifest (imgdb.tgz: SHA-256 of the \
+      decompressed payload, with ESXi's own per-host exceptions; SHA-1 only where a payload \
+      has no SHA-256, or with --all-digests), the files no manifest covers by gzip and tar \
+      integrity, and, with --manifest, every region and file against digests saved earlier by \
+      `bootbank checksum --manifest` (banks or not). An unreadable sector is reported by LBA \
+      with the file it hurts. A partition shaped like a bank whose volume is destroyed is named.
 
       The verdict is ok, degraded (the next boot works but something is wrong, e.g. no sound \
       fallback) or broken (the next boot fails or boots a damaged bank).
@@ -36,12 +37,17 @@ struct Verify: ReportingCommand {
   @Option(name: .long, help: "A manifest saved by `bootbank checksum --manifest`: report every file changed since.")
   var manifest: String?
 
+  @Flag(
+    name: .long,
+    help: "Also check each payload's SHA-1 where imgdb.tgz gives a SHA-256 too (ESXi 6.7's own check; slower).")
+  var allDigests = false
+
   func run() throws {
     let result: Verification
     do {
       let device = try OpenedDevice.open(target)
       let saved = try manifest.map { try ChecksumManifestFile.load($0) }
-      result = try BankVerifier.verify(device.target, layout: device.layout, saved: saved)
+      result = try BankVerifier.verify(device.target, layout: device.layout, saved: saved, allDigests: allDigests)
       if device.layout.type == .none && device.layout.loader.volumes.isEmpty {
         if output.json { try printJSON(result) } else { emit(render(result)) }
         throw CLIError.noTable(target.target)
