@@ -65,7 +65,7 @@ let package = Package(
     .testTarget(
       name: "BootBankCLITests",
       dependencies: [
-        "BootBankCLI", "DiskIO", "PartitionTable", "TestSupport",
+        "BootBankCLI", "BootBanks", "DiskIO", "PartitionTable", "TestSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ], swiftSettings: settings),
   ]

@@ -470,8 +470,8 @@ esxi7_4kn esxi7-4kn.img 4096
 scenario esxi7-4kn.img "esxi7.img with 4096-byte logical sectors (same byte offsets, LBAs / 8); VMware magic in sector 1 (byte 4096) of each FAT"
 expect esxi7-4kn.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
 esxi7_4kn esxi7-4kn-uuid512.img 512
-scenario esxi7-4kn-uuid512.img "as esxi7-4kn.img, but the VMware magic and UUID sit at byte 512 of each FAT (inside sector 0), as the 6.7 installer wrote them on 4Kn media"
-expect esxi7-4kn-uuid512.img "\"next\":{\"partition\":6,\"build\":\"$B7\"},\"rollback\":false"
+scenario esxi7-4kn-uuid512.img "as esxi7-4kn.img, but the VMware magic and UUID sit at byte 512 of each FAT (inside sector 0), as the 6.7 installer wrote them on 4Kn media: the loader reads the magic only in sector 1 (byte 4096), so it finds no bank"
+expect esxi7-4kn-uuid512.img '"next":null,"rollback":false,"message":"No hypervisor found."'
 
 # --------------------------------------------------------------------------- oracle outputs
 EXP=$OUT/expected

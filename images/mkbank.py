@@ -28,6 +28,7 @@ Subcommands (see make-images.sh for how they are used):
                            the loader (ESXI.md §4) and fail when it disagrees with the expectations
 """
 import argparse
+import base64
 import gzip
 import hashlib
 import io
@@ -133,6 +134,14 @@ PAYLOADS_7 = [
     ("esx-base", "basemisc", "basemisc.tgz", "tgz", 0, False),
 ]
 PAYLOADS_6 = [p for p in PAYLOADS_7 if p[1] != "basemisc"]
+# Payloads a profile maps that no bank holds (the bootbank installer writes only boot, vgz and
+# tgz): (VIB, payload name, 8.3 name in the profile, type, size as shipped).
+NOT_ON_BANK = [
+    ("esx-base", "BOOTx64.EFI", "bootx64..b00", "boot_loader_efi", 4096),
+    ("esx-base", "isoinfo", "isoinfo.u00", "upgrade", 2048),
+]
+# boot-order of the boot and vgz payloads, as a real esx-base descriptor gives them
+BOOT_ORDER = {"b": 10, "jumpstrt": 47, "useropts": 48, "features": 49, "k": 50, "s": 100, "sb": 100}
 
 MODULES_7 = ["jumpstrt.gz", "useropts.gz", "features.gz", "k.b00", "s.v00", "sb.v00",
              "esx_ui.v00", "basemisc.tgz", "imgdb.tgz", "state.tgz"]
@@ -170,51 +179,63 @@ def payload_plain(vib, pname, ptype, size, build) -> bytes:
     return content(f"{vib}/{pname}/{build}", size)
 
 
-def vib_xml(vib: str, version: str, payloads) -> bytes:
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<vib version="5.0">',
-             '  <type>bootbank</type>', f'  <name>{vib}</name>',
-             f'  <version>{version}</version>', '  <vendor>VMware</vendor>',
-             f'  <summary>{ "ESXi base system" if vib == "esx-base" else "VMware Host Client"}</summary>',
-             f'  <description>{ "ESXi base system" if vib == "esx-base" else "VMware Host Client"}</description>',
-             '  <release-date>2022-09-01T00:00:00.000000+00:00</release-date>',
-             '  <urls/>',
-             '  <relationships>', '    <depends/>', '    <conflicts/>', '    <replaces/>',
-             '    <provides/>', '    <compatibleWith/>', '  </relationships>',
-             '  <software-tags/>',
-             '  <system-requires>', '    <maintenance-mode>true</maintenance-mode>', '  </system-requires>',
-             '  <file-list/>',
-             '  <acceptance-level>certified</acceptance-level>',
-             '  <live-install-allowed>false</live-install-allowed>',
-             '  <live-remove-allowed>false</live-remove-allowed>',
-             '  <cimom-restart>false</cimom-restart>',
-             '  <stateless-ready>true</stateless-ready>',
-             '  <overlay>false</overlay>',
-             '  <payloads>']
-    for p in payloads:
-        lines += [f'    <payload name="{p["name"]}" type="{p["type"]}" size="{p["shippedSize"]}">',
-                  f'      <checksum checksum-type="sha-256">{p["shippedSHA256"]}</checksum>',
-                  f'      <checksum checksum-type="sha-256" verify-process="gunzip">{p["gunzipSHA256"]}</checksum>',
-                  f'      <checksum checksum-type="sha-1" verify-process="gunzip">{p["gunzipSHA1"]}</checksum>',
-                  '    </payload>']
-    lines += ['  </payloads>', '</vib>', '']
-    return "\n".join(lines).encode()
+def vib_xml(vib: str, version: str, payloads, orig: bool = False) -> bytes:
+    """A descriptor as ESXi's image database keeps it: one line, no XML declaration, elements in
+    the real order, checksums gunzip SHA-256, shipped SHA-256, gunzip SHA-1. `orig`: the
+    descriptor as shipped (`.xml.orig`), whose release-date lacks the "+00:00" ESXi adds."""
+    summary = "ESXi base system" if vib == "esx-base" else "VMware Host Client"
+    date = "2022-09-01T00:00:00.000000" + ("" if orig else "+00:00")
+    x = ['<vib version="5.0">', '<type>bootbank</type>', f'<name>{vib}</name>',
+         f'<version>{version}</version>', '<vendor>VMware</vendor>',
+         f'<summary>{summary}</summary>', f'<description>{summary}</description>',
+         f'<release-date>{date}</release-date>', '<urls/>',
+         '<relationships><depends/><conflicts/><replaces/><provides/><compatibleWith/></relationships>',
+         '<software-tags/>', '<system-requires><maintenance-mode>true</maintenance-mode></system-requires>',
+         '<file-list/>', '<acceptance-level>certified</acceptance-level>',
+         '<live-install-allowed>false</live-install-allowed>', '<live-remove-allowed>false</live-remove-allowed>',
+         '<cimom-restart>false</cimom-restart>', '<stateless-ready>true</stateless-ready>',
+         '<overlay>false</overlay>', '<payloads>']
+    for p in sorted(payloads, key=lambda p: p["name"]):
+        attrs = f'name="{p["name"]}" type="{p["type"]}"'
+        if p["name"] in BOOT_ORDER:
+            attrs += f' boot-order="{BOOT_ORDER[p["name"]]}"'
+        if p.get("perHost"):
+            attrs += f' vfat-name="{p["file"]}"'
+        x.append(f'<payload {attrs} size="{p["shippedSize"]}">')
+        if p.get("gunzipSHA256"):
+            x.append(f'<checksum checksum-type="sha-256" verify-process="gunzip">{p["gunzipSHA256"]}</checksum>')
+        x.append(f'<checksum checksum-type="sha-256">{p["shippedSHA256"]}</checksum>')
+        if p.get("gunzipSHA1"):
+            x.append(f'<checksum checksum-type="sha-1" verify-process="gunzip">{p["gunzipSHA1"]}</checksum>')
+        x.append('</payload>')
+    x += ['</payloads>', '</vib>']
+    return "".join(x).encode()
+
+
+def signature(member: str) -> bytes:
+    """Stands for the `.xml.sig` beside a descriptor: a PEM PKCS#7 block of the real ones' size
+    (2122 bytes), deterministic bytes inside (nothing reads it)."""
+    body = base64.b64encode(b"\x30\x82\x05\xfb" + stream("sig/" + member, 1530)).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return ("-----BEGIN PKCS7-----\n" + "\n".join(lines) + "\n-----END PKCS7-----\n").encode()
 
 
 def profile_xml(name: str, build: str, vibs) -> bytes:
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<imageprofile>',
-             f'  <name>{name}</name>', '  <creator>VMware, Inc.</creator>',
-             f'  <profileID>{hashlib.sha1(name.encode()).hexdigest()}</profileID>',
-             f'  <description>{build}: standard image profile (bootbank test fixture)</description>',
-             '  <readonly>true</readonly>',
-             '  <acceptancelevel>partner</acceptancelevel>',
-             '  <viblist>']
+    """The image profile as ESXi keeps it: one line, elements in the real order."""
+    x = ['<imageprofile>', f'<name>{name}</name>', '<creator>VMware, Inc.</creator>',
+         f'<profileID>{hashlib.sha1(name.encode()).hexdigest()[:32]}</profileID>',
+         '<creationtime>2022-09-01T00:00:00.000000+00:00</creationtime>',
+         '<modifiedtime>2022-09-01T00:00:00.000000+00:00</modifiedtime>',
+         f'<serialno>{len(vibs)}</serialno>',
+         f'<description>{build}: standard image profile (bootbank test fixture)</description>',
+         '<readonly>true</readonly>', '<viblist>']
     for vibid, pls in vibs:
-        lines += ['    <vib>', f'      <vib-id>{vibid}</vib-id>', '      <payloads>']
+        x += ['<vib>', f'<vib-id>{vibid}</vib-id>', '<payloads>']
         for pname, fname in pls:
-            lines.append(f'        <payload payload-name="{pname}">{fname}</payload>')
-        lines += ['      </payloads>', '    </vib>']
-    lines += ['  </viblist>', '</imageprofile>', '']
-    return "\n".join(lines).encode()
+            x.append(f'<payload payload-name="{pname}">{fname}</payload>')
+        x += ['</payloads>', '</vib>']
+    x += ['</viblist>', '<acceptancelevel>partner</acceptancelevel>', '</imageprofile>']
+    return "".join(x).encode()
 
 
 def boot_cfg(build, updated, bootstate, modules, quickboot=None, late=False, blank=False,
@@ -261,7 +282,12 @@ def cmd_bank(a):
         vibs.setdefault((vib, vversion), []).append({
             "name": pname, "file": fname, "type": ptype,
             "shippedSize": len(shipped), "shippedSHA256": hashlib.sha256(shipped).hexdigest(),
-            "gunzipSHA256": s256, "gunzipSHA1": s1, "perHost": host})
+            "gunzipSHA256": s256, "gunzipSHA1": s1, "perHost": host, "onBank": True})
+    for vib, pname, fname, ptype, size in NOT_ON_BANK:
+        shipped = stream(f"{vib}/{pname}/{ver}", size)
+        vibs[(vib, ver)].append({
+            "name": pname, "file": fname, "type": ptype, "shippedSize": len(shipped),
+            "shippedSHA256": hashlib.sha256(shipped).hexdigest(), "perHost": False, "onBank": False})
     pname = profile_name(ver)
     members = [("var/", None), ("var/db/", None), ("var/db/esximg/", None),
                ("var/db/esximg/profiles/", None), ("var/db/esximg/vibs/", None)]
@@ -272,9 +298,15 @@ def cmd_bank(a):
         h = int(hashlib.sha1(vibid.encode()).hexdigest()[:8], 16)
         xmlname = f"var/db/esximg/vibs/{vib}-{h:010d}.xml"
         members.append((xmlname, vib_xml(vib, vversion, plist)))
+        # beside each descriptor, as on a real host: its signature and the descriptor as
+        # shipped (the same bytes when ESXi changed nothing, as for esx-ui on that host)
+        members.append((xmlname + ".sig", signature(xmlname)))
+        members.append((xmlname + ".orig", vib_xml(vib, vversion, plist, orig=vib != "esx-ui")))
         profile_vibs.append((vibid, [(p["name"], p["file"]) for p in plist]))
         vib_files[vibid] = xmlname
-    members.append((f"var/db/esximg/profiles/{pname}", profile_xml(pname, ver, profile_vibs)))
+    # the profile's member name is its name and a number, as ESXi saves it
+    profile_member = f"var/db/esximg/profiles/{pname}{int(hashlib.sha1(pname.encode()).hexdigest()[:7], 16)}"
+    members.append((profile_member, profile_xml(pname, ver, profile_vibs)))
     files["imgdb.tgz"] = gz(tar_bytes(members, EPOCH))
     local = tar_bytes([
         ("etc/", None), ("etc/vmware/", None),
@@ -304,7 +336,7 @@ def cmd_bank(a):
         "quickboot": None if a.quickboot is None else int(a.quickboot),
         "bootstateOffset": None if pos < 0 else pos,
         "host": a.host, "payloadBuild": ver, "profile": pname,
-        "profilePath": f"var/db/esximg/profiles/{pname}",
+        "profilePath": profile_member,
         "vibDescriptors": vib_files,
         "bootCfgSHA256": hashlib.sha256(cfg).hexdigest(),
         "files": [{"name": n, "size": len(files[n]), "sha256": hashlib.sha256(files[n]).hexdigest()}
@@ -829,8 +861,11 @@ def cmd_manifest(a):
             p = parts[b["partition"]]
             b["uuid"] = p.get("vmwareUUID")
             b["volumesUUID"] = p.get("volumesUUID")
+            # vmfat_get_uuid reads the magic at byte offset = bytes per sector only: on 4Kn
+            # media a magic at byte 512 (as the 6.7 installer wrote it) makes no bank.
+            at512on4kn = d.get("sectorSize") == 4096 and p.get("vmwareUUIDOffset") == 512
             b["isBank"] = bool(p.get("vmwareUUID")) and p.get("magicIntact", True) and \
-                b.get("bootCfgPresent", True) and b.get("bootCfgParses", True)
+                b.get("bootCfgPresent", True) and b.get("bootCfgParses", True) and not at512on4kn
         exp = d.get("expected")
         if exp is None:
             problems.append(f"{img}: no expectation")

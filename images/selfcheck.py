@@ -160,10 +160,20 @@ def main():
                         for v in prof.iter("vib") for pl in v.iter("payload")}
             for vibid, member in b["vibDescriptors"].items():
                 vx = ET.fromstring(db.extractfile(member).read())
+                # the descriptor as shipped and its signature sit beside it, as on a real host
+                orig = ET.fromstring(db.extractfile(member + ".orig").read())
+                check([(p.get("name"), p.get("size")) for p in orig.iter("payload")] ==
+                      [(p.get("name"), p.get("size")) for p in vx.iter("payload")], f"{name} p{n}: {member}.orig")
+                check(db.extractfile(member + ".sig").read().startswith(b"-----BEGIN PKCS7-----"),
+                      f"{name} p{n}: {member}.sig")
                 for pl in vx.iter("payload"):
                     fn = pmap_xml[(vibid, pl.get("name"))]
                     mp = next(x for x in b["payloads"] if x["file"] == fn)
                     sums = {(c.get("checksum-type"), c.get("verify-process")): c.text for c in pl.iter("checksum")}
+                    if not mp["onBank"]:   # mapped by the profile, never written to a bank
+                        check(fn not in files and sums == {("sha-256", None): mp["shippedSHA256"]} and
+                              pl.get("type") not in ("boot", "vgz", "tgz"), f"{name} p{n}: {fn} not on the bank")
+                        continue
                     check(sums[("sha-256", "gunzip")] == mp["gunzipSHA256"] and
                           sums[("sha-1", "gunzip")] == mp["gunzipSHA1"] and
                           sums[("sha-256", None)] == mp["shippedSHA256"] and

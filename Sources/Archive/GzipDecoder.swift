@@ -84,7 +84,7 @@ public final class GzipDecoder {
   private var garbageStart: Int64 = 0
 
   /// - Parameters:
-  ///   - backend: The inflate library; by default ISA-L unless `BOOTBANK_INFLATE=zlib`.
+  ///   - backend: The inflate library; by default `InflateBackend.default`.
   ///   - maxOutput: Refuse to decompress more than this many bytes (zip-bomb defence).
   ///   - crcBackend: The CRC-32 library used to check each member.
   public init(

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 /// Which library inflates raw deflate data.
 ///
 /// Both decode the same RFC 1951 stream; the gzip framing (RFC 1952 header, CRC32,
@@ -12,9 +9,7 @@ public enum InflateBackend: String, Sendable, CaseIterable {
   /// zlib's `inflate` on a raw stream (`inflateInit2` with -MAX_WBITS).
   case zlib
 
-  /// ISA-L, unless the environment sets `BOOTBANK_INFLATE=zlib`.
-  public static let `default`: InflateBackend = {
-    if let value = getenv("BOOTBANK_INFLATE"), String(cString: value) == "zlib" { return .zlib }
-    return .isal
-  }()
+  /// The backend used when none is named: ISA-L. A program sets it once, before any work
+  /// starts (the command line maps `BOOTBANK_INFLATE=zlib` onto it).
+  nonisolated(unsafe) public static var `default`: InflateBackend = .isal
 }

@@ -3,21 +3,25 @@ import DiskFormat
 import FAT
 
 /// `bootbank fsck`: a read-only check of a FAT volume to the depth of `fsck.fat -n`.
-struct CheckFAT: ParsableCommand {
+struct CheckFAT: ReportingCommand {
+  var mode: OutputMode { output.mode }
+
   static let configuration = CommandConfiguration(
     commandName: "fsck",
     abstract: "Check a FAT volume read-only, to the depth of fsck.fat -n.",
+    usage: "bootbank fsck <target> [--partition <n>] [options]",
     discussion: """
-      Checks the boot sector, the FAT copies, every cluster chain (loops, shared clusters, free
-      or bad clusters, lengths against sizes), every directory entry (names, long-name slots,
-      '.' and '..', duplicates), lost clusters, the FAT32 FSInfo hints and backup boot sector,
-      the dirty bits and the volume labels. Nothing is written. Unlike fsck.fat, the exit status
+      Checks the boot sector, the FAT copies, every cluster chain (loops, shared clusters, free \
+      or bad clusters, lengths against sizes), every directory entry (names, long-name slots, \
+      '.' and '..', duplicates), lost clusters, the FAT32 FSInfo hints and backup boot sector, \
+      the dirty bits and the volume labels. Nothing is written. Unlike fsck.fat, the exit status \
       is 1 whenever anything is found.
 
-      Example:
-        bootbank fsck disk.img --partition 5 --json
+      Examples:
+        bootbank fsck disk.img --partition 5
+        bootbank fsck disk.img --bank altbootbank --json
 
-      \(ExitStatus.helpText)
+      \(ExitStatus.help(ok: "clean", findings: "findings", unreadable: "the target cannot be read, or holds no FAT volume there"))
       """)
 
   @OptionGroup var volume: FATVolumeOptions
@@ -33,14 +37,14 @@ struct CheckFAT: ParsableCommand {
       try printJSON(FSCKReport(report))
     } else {
       let label = report.label.map { "\"\($0)\"" } ?? "no label"
-      print(
+      emit(
         "\(volume.target.target)\(volume.partition.map { " partition \($0)" } ?? ""): \(report.fatType), \(label), serial \(report.serial), \(report.clusterCount) clusters, \(report.freeClusters) free"
       )
       for finding in report.findings {
         let place = finding.offset.map { " (byte \($0))" } ?? ""
-        print("  \(finding.severity.rawValue): \(finding.message)\(place)")
+        emit("  \(finding.severity.rawValue): \(finding.message)\(place)")
       }
-      print(report.findings.isEmpty ? "clean" : "\(report.findings.count) finding(s)")
+      emit(report.findings.isEmpty ? "clean" : "\(report.findings.count) finding(s)")
     }
     throw ExitStatus.forFindings(report.findings).code
   }

@@ -9,19 +9,19 @@ struct OpenedDevice {
   var target: Target
   var layout: DiskLayout
 
-  /// Opens `options.target` read-only and reads its table. An image file with no
-  /// `--sector-size` is read at 512 first; when its GPT is found only at 4096 it is reopened
-  /// with 4096-byte sectors.
+  /// Opens `options.target` read-only and reads its table (see `PartitionTable.readReopening`).
   static func open(_ options: TargetOptions) throws -> OpenedDevice {
-    var target = try options.open()
-    var layout = try PartitionTable.read(
-      from: target, sectorSize: target.kind == .blockDevice || options.sectorSize != nil ? target.sectorSize : nil)
-    if target.kind == .file, layout.sectorSize != target.sectorSize {
-      target = try Target(path: options.target, sectorSize: layout.sectorSize)
-      layout = try PartitionTable.read(from: target, sectorSize: layout.sectorSize)
-      if layout.sectorSizeReason == .explicit { layout.sectorSizeReason = .gptHeaderFoundOnlyAtOtherSize }
-    }
-    return OpenedDevice(target: target, layout: layout)
+    try open(path: options.target, sectorSize: options.sectorSize)
+  }
+
+  /// Opens `path` read-only and reads its table. An image file with no `sectorSize` is read
+  /// at 512 first, and reopened at 4096 when its GPT is found only there.
+  static func open(path: String, sectorSize: Int?) throws -> OpenedDevice {
+    let target = try Target(path: path, sectorSize: sectorSize)
+    let (opened, layout) = try PartitionTable.readReopening(
+      target, sizeIsKnown: target.kind == .blockDevice || sectorSize != nil
+    ) { size in try Target(path: path, sectorSize: size) }
+    return OpenedDevice(target: opened, layout: layout)
   }
 
   /// The bytes of partition `partition` as a source addressed from zero.
@@ -106,11 +106,8 @@ struct InfoReport: Codable {
         type: layout.type.rawValue, linuxType: layout.linuxType.rawValue, esxiBootable: layout.esxiBootable,
         diskGUID: layout.diskGUID?.description, structures: layout.structures, findings: layout.findings),
       partitions: [], partitionsSource: "loader", crossCheck: nil)
-    var shown = layout.partitions
-    if shown.isEmpty, let linux = layout.linuxPartitions, !linux.isEmpty {
-      shown = linux
-      report.partitionsSource = "linux"
-    }
+    let (shown, listing) = layout.listedPartitions
+    report.partitionsSource = listing.rawValue
     for partition in shown {
       var view = PartitionView(
         number: partition.number, firstLBA: partition.firstLBA, lastLBA: partition.lastLBA,
@@ -122,14 +119,12 @@ struct InfoReport: Codable {
         vmwareUUID: nil, vmwareVolumesUUID: nil, readError: nil)
       if !partition.isExtendedContainer {
         do {
-          let slice = try device.source(of: partition)
-          if slice.byteCount >= 512, let probe = FATProbe.probe(bootSector: try slice.read(at: 0, count: 512)) {
-            view.filesystem = FilesystemView(type: probe.type.rawValue, label: probe.label, serial: probe.serial)
+          let content = try PartitionContent.probe(try device.source(of: partition))
+          view.filesystem = content.fileSystem.map {
+            FilesystemView(type: $0.type.rawValue, label: $0.label, serial: $0.serial)
           }
-          if let magic = try VMwareFATMagic.read(from: slice) {
-            view.vmwareUUID = magic.kernelForm
-            view.vmwareVolumesUUID = magic.volumeForm
-          }
+          view.vmwareUUID = content.magic?.kernelForm
+          view.vmwareVolumesUUID = content.magic?.volumeForm
         } catch {
           view.readError = "\(error)"
         }

@@ -5,93 +5,83 @@ import DiskIO
 import PartitionTable
 
 /// `bootbank diff`: bank against bank, by payload.
-struct Diff: ParsableCommand {
+struct Diff: ReportingCommand {
+  var mode: OutputMode { output.mode }
+
   static let configuration = CommandConfiguration(
     abstract: "Compare the two banks of a device, or the banks of two devices, by payload.",
+    usage: "bootbank diff <target> [<other>] [--raw] [options]",
     discussion: """
-      With one target, compares the bank that boots next (/bootbank) with the other one
-      (/altbootbank). With two, compares each device's /bootbank, then each /altbootbank.
-      Payloads are matched through each bank's image profile and compared by their digests;
-      the differences sound banks have anyway (boot.cfg bootstate/updated/kernelopt, state.tgz,
-      useropts/jumpstrt/features.gz, onetime.tgz, the bank UUID) are listed apart as "expected".
+      With one target, compares the bank that boots next (/bootbank) with the other one \
+      (/altbootbank). With two, compares each device's /bootbank, then each /altbootbank. \
+      Payloads are matched through each bank's image profile and compared by their digests; \
+      the differences sound banks have anyway (boot.cfg bootstate/updated/kernelopt, state.tgz, \
+      useropts/jumpstrt/features.gz, onetime.tgz, the bank UUID) are listed apart as "expected". \
       --raw also compares every file byte for byte and the allocated clusters as a whole.
 
-      Exit status: 0 equal (only expected differences), 1 different, 2 unreadable, 64 usage.
+      Examples:
+        bootbank diff /dev/sdb
+        bootbank diff /dev/sdb backup.img --raw --json
+
+      \(ExitStatus.help(ok: "equal: only the differences sound banks have anyway", findings: "different (including a different number of banks)", unreadable: "a target cannot be read, or has no two banks to compare"))
       """)
 
-  @Argument(help: "An image file or a block device.")
-  var target: String
+  @OptionGroup var target: TargetOptions
 
-  @Argument(help: "A second image or device to compare against (default: the other bank of TARGET).")
+  @Argument(
+    help: "A second image or device to compare against (default: the other bank of TARGET).",
+    completion: .file())
   var other: String?
-
-  @Option(name: .long, help: "Logical sector size of image files: 512 or 4096.")
-  var sectorSize: Int?
 
   @Flag(name: .long, help: "Also compare files byte for byte and the allocated clusters.")
   var raw = false
 
   @OptionGroup var output: OutputOptions
 
-  struct Report: Encodable {
-    var equal: Bool
-    var differences: [BankComparison.Difference]
-    var comparisons: [BankComparison]
-  }
-
   func run() throws {
-    var comparisons: [BankComparison] = []
-    do {
-      let left = try banks(of: target)
-      if let other {
-        let right = try banks(of: other)
-        for (a, b) in zip(left, right) {
-          comparisons.append(BankComparer.compare(a, b, raw: raw))
-        }
-        if left.count != right.count {
-          throw ValidationError("\(target) has \(left.count) bootable banks and \(other) has \(right.count)")
-        }
-      } else {
-        guard left.count == 2 else {
-          throw DiffError(
-            message:
-              "\(target): \(left.count) bank(s) with a boot.cfg the loader accepts; diff needs two (or give OTHER)")
-        }
-        comparisons.append(BankComparer.compare(left[0], left[1], raw: raw))
+    let left = try banks(of: target.target)
+    let report: DeviceComparison
+    if let other {
+      let right = try banks(of: other)
+      report = DeviceComparison.compare(left, of: target.target, with: right, of: other, raw: raw)
+    } else {
+      guard left.count == 2 else {
+        throw CLIError(
+          .notABootDevice, path: target.target,
+          "\(left.count) bank(s) with a boot.cfg the loader accepts; diff needs two (or give OTHER)")
       }
-    } catch let error as ValidationError {
-      throw error
-    } catch { throw failure(error, path: target) }
-    let report = Report(
-      equal: comparisons.allSatisfy(\.equal), differences: comparisons.flatMap(\.differences), comparisons: comparisons)
+      report = DeviceComparison.compare(left[0], left[1], raw: raw)
+    }
     if output.json {
       try printJSON(report)
     } else {
-      for comparison in comparisons { print(render(comparison)) }
+      for comparison in report.comparisons { emit(render(comparison)) }
+      let unmatched = report.differences.filter {
+        $0.path == nil && $0.payload == nil && $0.kind != .changed && $0.kind != .expected
+      }
+      for d in unmatched { emit("\(d.kind.rawValue): \(d.detail)") }
     }
     throw (report.equal ? ExitStatus.ok : ExitStatus.findings).code
   }
 
-  struct DiffError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-  }
-
-  /// The banks of a device: /bootbank first, then /altbootbank, then any other counted bank.
+  /// The banks of a device, in the order `diff` pairs them.
   func banks(of path: String) throws -> [BankContent] {
-    let options = try TargetOptions.parse([path] + (sectorSize.map { ["--sector-size", String($0)] } ?? []))
-    let device = try OpenedDevice.open(options)
-    let status = try BankStatus.read(from: device.target, layout: device.layout)
-    let order: (BankVerdict) -> Int = { $0.role == .bootbank ? 0 : $0.role == .altbootbank ? 1 : 2 }
-    var out: [BankContent] = []
-    for verdict in status.choice.banks.filter({ $0.isCounted && $0.config != nil }).sorted(by: { order($0) < order($1) }
-    ) {
-      guard let partition = device.layout.partition(verdict.partition), let config = verdict.config else { continue }
-      let side = BankComparison.Side(
-        device: path, partition: verdict.partition, build: verdict.build, uuid: verdict.uuid?.kernelForm)
-      out.append(try BankContent.read(device.source(of: partition), side: side, config: config, raw: raw))
-    }
-    return out
+    do {
+      let device = try OpenedDevice.open(path: path, sectorSize: target.sectorSize)
+      let status = try BankStatus.read(from: device.target, layout: device.layout)
+      // No table Linux reads and no bank the loader finds through its own reading of sector 0.
+      if device.layout.type == .none && status.choice.countedBanks.isEmpty {
+        throw CLIError(.notABootDevice, path: path, "no MBR or GPT: not a boot device")
+      }
+      return try status.comparableBanks.compactMap { verdict in
+        guard let partition = device.layout.loaderVolume(verdict.partition), let config = verdict.config else {
+          return nil
+        }
+        let side = BankComparison.Side(
+          device: path, partition: verdict.partition, build: verdict.build, uuid: verdict.uuid?.kernelForm)
+        return try BankContent.read(device.source(of: partition), side: side, config: config, raw: raw)
+      }
+    } catch { throw failure(error, path: path) }
   }
 
   func render(_ comparison: BankComparison) -> String {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import DiskFormat
-import DiskIO
 
 /// The documented exit statuses, in one place.
 public enum ExitStatus: Int32, Sendable {
@@ -13,13 +12,27 @@ public enum ExitStatus: Int32, Sendable {
   /// The command line is wrong (ArgumentParser's ValidationError status).
   case usage = 64
 
-  static let helpText = """
-    Exit status:
-      0   all checks passed (for diff: equal)
-      1   findings reported (for diff: different)
-      2   the target cannot be read or decoded, or is not a boot device
-      64  usage error
-    """
+  /// The root command's block: what each status means across commands.
+  static let helpText = help([
+    (.ok, "all checks passed (for diff: equal)"),
+    (.findings, "findings reported (for diff: different)"),
+    (.unreadable, "the target cannot be read or decoded, or is not a boot device"),
+  ])
+
+  /// An "Exit status:" block with the statuses a command can return, and 64 for usage errors.
+  static func help(_ statuses: [(ExitStatus, String)]) -> String {
+    let lines = (statuses + [(.usage, "usage error")]).map { status, meaning in
+      "  " + pad(String(status.rawValue), 3) + " " + meaning
+    }
+    return (["Exit status:"] + lines).joined(separator: "\n")
+  }
+
+  /// The block of a command that reads a target and reports findings.
+  static func help(ok: String, findings: String, unreadable: String = "the target cannot be read or decoded")
+    -> String
+  {
+    help([(.ok, ok), (.findings, findings), (.unreadable, unreadable)])
+  }
 
   var code: ExitCode { ExitCode(rawValue) }
 
@@ -27,22 +40,4 @@ public enum ExitStatus: Int32, Sendable {
   static func forFindings(_ findings: [Finding]) -> ExitStatus {
     findings.isEmpty ? .ok : .findings
   }
-}
-
-/// Turns a failure from the layers below into a message on stderr and exit status 2.
-func failure(_ error: any Error, path: String? = nil) -> ExitCode {
-  let message: String
-  switch error {
-  case let e as DiskIOError: message = e.description
-  case let e as ReadError: message = e.description
-  case let e as FormatError: message = e.description
-  case let e as CustomStringConvertible: message = e.description
-  default: message = "\(error)"
-  }
-  if let path, !message.contains(path) {
-    printError("bootbank: error: \(path): \(message)")
-  } else {
-    printError("bootbank: error: \(message)")
-  }
-  return ExitStatus.unreadable.code
 }

@@ -11,7 +11,7 @@ struct FATVolumeOptions: ParsableArguments {
   @OptionGroup var target: TargetOptions
 
   @Option(
-    name: .long,
+    name: .long, parsing: .unconditional,
     help:
       "The partition that holds the FAT volume (Linux/ESXi numbering). Without it the target itself is read as a FAT volume."
   )
@@ -35,51 +35,70 @@ struct FATVolumeOptions: ParsableArguments {
 
   /// Opens the FAT volume: the whole target, or partition `--partition` of its table.
   ///
-  /// - Throws: `DiskIOError`, `ReadError`, `FormatError`, or a `FATVolumeOptions.Failure`
-  ///   when the partition does not exist or no volume is found.
+  /// - Throws: `DiskIOError`, `ReadError`, or a `CLIError` when the partition or bank does not
+  ///   exist or holds no FAT volume.
   func open() throws -> FATVolume {
+    let volume = try openVolume()
+    if let refusal = LoaderFAT.refusal(of: volume.source) {
+      FileHandle.standardError.write(
+        Data(
+          "bootbank: note: ESXi's loader cannot open this FAT volume (libfat_open: \(refusal)); it is read here as Linux reads it\n"
+            .utf8))
+    }
+    return volume
+  }
+
+  func openVolume() throws -> FATVolume {
     if let bank {
       let device = try OpenedDevice.open(target)
       let status = try BankStatus.read(from: device.target, layout: device.layout)
       let role: BankRole = bank == .bootbank ? .bootbank : .altbootbank
       guard let verdict = status.choice.banks.first(where: { $0.role == role }),
-        let entry = device.layout.partition(verdict.partition)
-      else { throw Failure.noBank(target: target.target, role: role.rawValue) }
-      return try FATVolume(source: try device.source(of: entry))
+        let entry = device.layout.loaderVolume(verdict.partition)
+      else {
+        throw CLIError(.notFound, path: target.target, "no bank gets the role \(role.rawValue) (see bootbank status)")
+      }
+      return try volume(in: entry, of: device)
     }
     guard let number = partition else {
-      let target = try target.open()
+      let opened = try target.open()
       do {
-        return try FATVolume(source: target)
+        return try FATVolume(source: opened)
       } catch let error as FormatError {
-        throw Failure.notFAT(target: target.path, detail: error.description)
+        if let device = try? OpenedDevice.open(target), device.layout.type != .none {
+          let numbers = device.layout.partitions.map { String($0.number) }.joined(separator: ", ")
+          throw CLIError(
+            .notFAT, path: target.target,
+            "a whole disk (\(device.layout.type.rawValue.uppercased())), not a FAT volume: choose one of its partitions with --partition N (partitions: \(numbers))"
+          )
+        }
+        throw CLIError(.notFAT, path: target.target, "not a FAT volume: \(error.description)")
       }
     }
     let device = try OpenedDevice.open(target)
     guard let entry = device.layout.partition(number) else {
-      let numbers = device.layout.partitions.map { String($0.number) }.joined(separator: ", ")
-      throw Failure.noSuchPartition(
-        target: target.target, number: number, available: numbers.isEmpty ? "none" : numbers)
+      throw CLIError.noSuchPartition(number, in: device.layout, path: target.target)
     }
-    return try FATVolume(source: try device.source(of: entry))
+    return try volume(in: entry, of: device)
   }
 
-  /// Why a volume could not be chosen.
-  enum Failure: Error, CustomStringConvertible {
-    case noSuchPartition(target: String, number: Int, available: String)
-    case notFAT(target: String, detail: String)
-    case noBank(target: String, role: String)
-
-    var description: String {
-      switch self {
-      case .noSuchPartition(let target, let number, let available):
-        "\(target): no partition \(number) (partitions: \(available))"
-      case .noBank(let target, let role):
-        "\(target): no bank gets the role \(role) (see bootbank status)"
-      case .notFAT(let target, let detail):
-        "\(target): not a FAT volume (\(detail)); if it is a whole disk, choose a partition with --partition N"
-      }
+  /// The FAT volume of a partition, or a `CLIError` naming the partition and its type.
+  private func volume(in entry: Partition, of device: OpenedDevice) throws -> FATVolume {
+    do {
+      return try FATVolume(source: try device.source(of: entry))
+    } catch is FormatError {
+      throw CLIError(
+        .notFAT, path: target.target,
+        "partition \(entry.number) holds no FAT file system: its type is \(entry.typeName)")
     }
+  }
+}
+
+extension CLIError {
+  /// The one wording for a partition number the table does not have.
+  static func noSuchPartition(_ number: Int, in layout: DiskLayout, path: String) -> CLIError {
+    let numbers = layout.partitions.map { String($0.number) }.joined(separator: ", ")
+    return CLIError(.notFound, path: path, "no partition \(number) (partitions: \(numbers.isEmpty ? "none" : numbers))")
   }
 }
 

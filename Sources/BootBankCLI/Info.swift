@@ -3,17 +3,24 @@ import DiskFormat
 import PartitionTable
 
 /// `bootbank info`: the device, its table with a verdict per structure, and every partition.
-struct Info: ParsableCommand {
+struct Info: ReportingCommand {
+  var mode: OutputMode { output.mode }
+
   static let configuration = CommandConfiguration(
     abstract: "Show a device's partition table, as ESXi's loader reads it, and what each partition holds.",
+    usage: "bootbank info <target> [--cross-check] [options]",
     discussion: """
-      Reads the MBR (with its EBR chain) or the GPT (primary and backup) and judges each
-      structure: protective MBR, primary header, primary entries, backup header, backup entries.
-      ESXi's loader reads only the primary GPT, so a bad primary with a good backup is reported as
-      readable on Linux but NOT bootable by ESXi. For each partition it shows the FAT type and
+      Reads the MBR (with its EBR chain) or the GPT (primary and backup) and judges each \
+      structure: protective MBR, primary header, primary entries, backup header, backup entries. \
+      ESXi's loader reads only the primary GPT, so a bad primary with a good backup is reported as \
+      readable on Linux but NOT bootable by ESXi. For each partition it shows the FAT type and \
       label from the boot sector and the "VMWARE FAT16" UUID from the second sector, when present.
 
-      \(ExitStatus.helpText)
+      Examples:
+        bootbank info /dev/sdb
+        bootbank info disk.img --cross-check --json
+
+      \(ExitStatus.help(ok: "the table and every partition read cleanly", findings: "findings: a damaged structure, an unreadable partition, libblkid", unreadable: "the target cannot be read, or holds no MBR or GPT"))
       """)
 
   @OptionGroup var target: TargetOptions
@@ -30,9 +37,9 @@ struct Info: ParsableCommand {
     if output.json {
       try printJSON(report)
     } else {
-      print(report.render())
+      emit(report.render())
     }
-    if device.layout.type == .none { throw ExitStatus.unreadable.code }
+    if device.layout.type == .none && !device.layout.esxiBootable { throw CLIError.noTable(target.target) }
     throw ExitStatus.forFindings(report.findings).code
   }
 }
@@ -47,7 +54,10 @@ extension InfoReport {
     )
     switch table.type {
     case "none":
-      lines.append("Table:  none: no MBR or GPT")
+      lines.append(
+        table.esxiBootable
+          ? "Table:  none for Linux; ESXi's loader reads its MBR records (it checks neither 0x55AA nor BootIndicator)"
+          : "Table:  none: no MBR or GPT")
     default:
       var text = "Table:  \(table.type.uppercased())"
       if table.linuxType != table.type { text += " (Linux reads \(table.linuxType.uppercased()))" }

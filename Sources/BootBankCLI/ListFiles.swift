@@ -3,19 +3,22 @@ import DiskFormat
 import FAT
 
 /// `bootbank ls`: the entries of a directory of a FAT volume, as mtools lists them.
-struct ListFiles: ParsableCommand {
+struct ListFiles: ReportingCommand {
+  var mode: OutputMode { output.mode }
+
   static let configuration = CommandConfiguration(
     commandName: "ls",
     abstract: "List a directory of a FAT volume (a partition of a device, or a bare FAT image).",
+    usage: "bootbank ls <target> [--partition <n>] [<path>] [-l] [-R] [options]",
     discussion: """
-      Names are shown as mtools and Linux show them: the long name where there is one, else the
+      Names are shown as mtools and Linux show them: the long name where there is one, else the \
       8.3 name with Windows' lower-case flags applied. PATH is matched without regard to case.
 
       Examples:
         bootbank ls disk.img --partition 5 -l
         bootbank ls disk.img --partition 5 / -R --json
 
-      \(ExitStatus.helpText)
+      \(ExitStatus.help(ok: "listed", findings: "a directory could not be read whole (-R), the rest is listed", unreadable: "the target or volume cannot be read, or PATH does not exist"))
       """)
 
   @OptionGroup var volume: FATVolumeOptions
@@ -58,11 +61,11 @@ struct ListFiles: ParsableCommand {
           e.modified?.description ?? "-", e.shortName, recursive ? e.path : e.name,
         ]
       }
-      if !rows.isEmpty { print(renderTable(rows)) }
+      if !rows.isEmpty { emit(renderTable(rows)) }
     } else {
-      for e in entries { print(recursive ? e.path : e.name + (e.isDirectory ? "/" : "")) }
+      for e in entries { emit(recursive ? e.path : e.name + (e.isDirectory ? "/" : "")) }
     }
-    for finding in findings { printError("bootbank: \(finding.severity.rawValue): \(finding.message)") }
+    for finding in findings { printWarning("bootbank: \(finding.severity.rawValue): \(finding.message)") }
     throw ExitStatus.forFindings(findings).code
   }
 }

@@ -3,11 +3,11 @@ import DiskIO
 
 /// The target every reading command takes.
 struct TargetOptions: ParsableArguments {
-  @Argument(help: "An image file or a block device (e.g. /dev/sdb).")
+  @Argument(help: "An image file or a block device (e.g. /dev/sdb).", completion: .file())
   var target: String
 
   @Option(
-    name: .long,
+    name: .long, parsing: .unconditional,
     help:
       "Logical sector size of an image file: 512 or 4096 (default: 512, or 4096 when the GPT is found only there). Block devices report their own."
   )
@@ -23,11 +23,6 @@ struct TargetOptions: ParsableArguments {
   func open() throws -> Target {
     try Target(path: target, sectorSize: sectorSize)
   }
-}
-
-struct OutputOptions: ParsableArguments {
-  @Flag(name: .long, help: "Print JSON (stable keys, documented in the README) instead of text.")
-  var json = false
 }
 
 /// `--format` and `--textfile` of the commands that expose metrics (status, verify).
@@ -61,9 +56,9 @@ struct MetricsOptions: ParsableArguments {
   var wanted: Bool { format == .prometheus || textfile != nil }
 
   /// Prints the metrics when `--format prometheus`, and writes `--textfile`.
-  func emit(_ metrics: Prometheus) throws {
+  func publish(_ metrics: Prometheus) throws {
     let text = metrics.render()
-    if format == .prometheus { print(text, terminator: "") }
+    if format == .prometheus { emit(String(text.dropLast())) }
     if let textfile {
       do { try AtomicFile.write(Array(text.utf8), to: textfile) } catch {
         throw failure(error, path: textfile)

@@ -2,18 +2,31 @@ import ArgumentParser
 import DiskIO
 
 /// `bootbank scan`: block devices of this machine (or given images), with their tables.
-struct Scan: ParsableCommand {
+struct Scan: ReportingCommand {
+  var mode: OutputMode { output.mode }
+
   static let configuration = CommandConfiguration(
     abstract: "List the block devices of this machine (or the given images) and mark ESXi boot devices.",
+    usage: "bootbank scan [<path> ...] [options]",
     discussion: """
-      Devices come from libblkid's probe of the machine (and /sys/block for whole disks, which
-      libblkid's cache leaves out when they hold no file system). Each row shows our reading of
+      Devices come from libblkid's probe of the machine (and /sys/block for whole disks, which \
+      libblkid's cache leaves out when they hold no file system). Each row shows our reading of \
       the partition table beside libblkid's.
 
-      \(ExitStatus.helpText)
+      A device that cannot be opened (no permission, gone) is a finding: its row says why, \
+      the keys that need it opened are null, and the status is 1. Each block device shows its transport, \
+      model, serial and size from sysfs, as lsblk -o TRAN,MODEL,SERIAL does, so the right \
+      /dev/sdX can be told apart before anything is written to it.
+
+      Examples:
+        bootbank scan
+        sudo bootbank scan --json
+        bootbank scan disk.img other.img
+
+      \(ExitStatus.help([(.ok, "every device was read"), (.findings, "a device or image could not be opened or read")]))
       """)
 
-  @Argument(help: "Image files or devices to scan instead of this machine's block devices.")
+  @Argument(help: "Image files or devices to scan instead of this machine's block devices.", completion: .file())
   var paths: [String] = []
 
   @OptionGroup var output: OutputOptions
@@ -27,9 +40,10 @@ struct Scan: ParsableCommand {
     if output.json {
       try printJSON(ScanReport(devices: rows))
     } else {
-      print(ScanRow.render(rows))
+      emit(ScanRow.render(rows))
     }
-    if rows.contains(where: { $0.error != nil }) && !paths.isEmpty { throw ExitStatus.unreadable.code }
+    for row in rows where row.error != nil { printWarning("bootbank: warning: \(row.path): \(row.error ?? "")") }
+    throw (rows.contains { $0.error != nil } ? ExitStatus.findings : ExitStatus.ok).code
   }
 }
 

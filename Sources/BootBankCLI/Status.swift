@@ -4,28 +4,41 @@ import DiskFormat
 import PartitionTable
 
 /// `bootbank status`: which bank the loader boots next, and why.
-struct Status: ParsableCommand {
+struct Status: ReportingCommand {
+  var mode: OutputMode { OutputMode(json: output.json || metrics.format == .json, quiet: output.quiet) }
+
   static let configuration = CommandConfiguration(
     abstract: "Show which bank ESXi's boot loader will boot next, and why.",
+    usage: "bootbank status <target> [--after <n>] [--rollback] [-v] [options]",
     discussion: """
-      Replays the bank choice of VMware's loader (esx-boot safeboot/bootbank.c) on the device:
-      each bank's bootstate before and after the scan, the bank that boots, its role
-      (/bootbank), the fallback (/altbootbank), the rollback flag, or "No hypervisor found.".
-      Nothing is written: the loader's writes are shown, not made.
+      Replays the bank choice of VMware's boot loader on the device and answers first: the \
+      partition and build that boot next and whether the fallback can boot. Then each bank: \
+      its role once ESXi runs (/bootbank, /altbootbank), build, updated=, bootstate= now and \
+      what the loader writes at the next boot, and why. Nothing is written: the loader's \
+      writes are shown, not made.
 
-      \(ExitStatus.helpText)
-      Here 1 also means: no bank boots, or there is no bootable fallback.
+      Examples:
+        bootbank status /dev/sdb
+        bootbank status disk.img --after 3 --json
+        bootbank status disk.img --rollback
+
+      \(ExitStatus.help(ok: "a bank boots next and the fallback can boot", findings: "no bank boots, the fallback cannot boot, or findings", unreadable: "the target cannot be read, or holds no partition table"))
       """)
 
   @OptionGroup var target: TargetOptions
   @OptionGroup var output: OutputOptions
   @OptionGroup var metrics: MetricsOptions
 
-  @Option(name: .long, help: "Also show the next N boots, for a trial boot that succeeds and one that fails (1...64).")
+  @Option(
+    name: .long, parsing: .unconditional,
+    help: "Also show the next N boots, for a trial boot that succeeds and one that fails (1...64).")
   var after: Int?
 
   @Flag(name: .long, help: "Replay Shift+R at the boot prompt (roll back to the other bank).")
   var rollback = false
+
+  @Flag(name: .shortAndLong, help: "Also list the partitions that are no banks (the ESP, OSData), and volume UUIDs.")
+  var verbose = false
 
   func validate() throws {
     if let after, !(1...64).contains(after) { throw ValidationError("--after takes 1...64, not \(after)") }
@@ -38,7 +51,7 @@ struct Status: ParsableCommand {
       let device = try OpenedDevice.open(target)
       status = try BankStatus.read(from: device.target, layout: device.layout, rollbackRequested: rollback)
     } catch {
-      if metrics.wanted { try metrics.emit(run.unreadable()) }
+      if metrics.wanted { try metrics.publish(run.unreadable()) }
       throw failure(error, path: target.target)
     }
     let report = StatusReport(status: status, after: after)
@@ -46,17 +59,17 @@ struct Status: ParsableCommand {
       var exposition = Prometheus()
       Metrics.add(status, to: &exposition, device: target.target)
       Metrics.add(findings: status.layout.allFindings + status.findings, to: &exposition, device: target.target)
-      run.finish(&exposition, readable: status.layout.type != .none)
-      try metrics.emit(exposition)
+      run.finish(&exposition, readable: status.layout.type != .none || !status.layout.loader.volumes.isEmpty)
+      try metrics.publish(exposition)
     }
     if metrics.format == .prometheus {
       // The metrics were the output.
     } else if output.json || metrics.format == .json {
       try printJSON(report)
     } else {
-      print(report.render())
+      emit(report.render(verbose: verbose))
     }
-    if status.layout.type == .none { throw ExitStatus.unreadable.code }
+    if status.layout.type == .none && status.layout.loader.volumes.isEmpty { throw CLIError.noTable(target.target) }
     let healthy = status.choice.next != nil && status.choice.fallback?.bootable == true
     throw (healthy && status.findings.isEmpty ? ExitStatus.ok : ExitStatus.findings).code
   }
@@ -67,6 +80,8 @@ struct StatusReport: Encodable {
   var status: BankStatusReport
   var findings: [Finding]
   var after: [String: [BootStep]]?
+  /// See `BankChoice.tiedUpdated` (text only).
+  var tiedUpdated: UInt32?
 
   struct BootStep: Encodable {
     var boot: Int
@@ -79,8 +94,9 @@ struct StatusReport: Encodable {
   }
 
   init(status: BankStatus, after: Int?) {
-    self.status = status.report
+    self.status = BankStatusReport(status.choice)
     self.findings = status.findings
+    self.tiedUpdated = status.choice.tiedUpdated
     if let after {
       var simulated: [String: [BootStep]] = [:]
       for outcome in [BootSimulation.TrialOutcome.succeeds, .fails] {
@@ -107,38 +123,61 @@ struct StatusReport: Encodable {
 
   enum Keys: String, CodingKey { case findings, after }
 
-  func render() -> String {
+  /// The answer first (next boot and fallback), then the banks in a table that fits 80
+  /// columns with a legend, then why each partition is or is not a bank. Partitions with no
+  /// VMware FAT magic (the ESP, the OSData/VMFS-L ones) only with `verbose`.
+  func render(verbose: Bool = false) -> String {
     var lines: [String] = []
-    var rows = [["PART", "ROLE", "UUID", "BUILD", "UPDATED", "BOOTSTATE", "AFTER SCAN", "BOOTABLE"]]
-    for bank in status.banks {
-      rows.append([
-        String(bank.partition), bank.role?.rawValue ?? "-", bank.uuid ?? "-", bank.build ?? "-",
-        bank.updated.map(String.init) ?? "-", stateText(bank.bootstate, missing: bank.updated != nil),
-        bank.bootstateAfter.map { stateText($0, missing: false) } ?? "-", bank.bootable ? "yes" : "no",
-      ])
-    }
-    lines.append(renderTable(rows))
-    lines.append("")
-    for bank in status.banks {
-      lines.append("partition \(bank.partition): \(bank.reason)")
-      if let volumes = bank.volumesUUID { lines.append("  /vmfs/volumes/\(volumes)") }
-    }
-    lines.append("")
+    var answer: String
     if let next = status.next {
-      lines.append("Next boot: partition \(next.partition), build \(next.build ?? "?")")
+      answer = "Next boot: partition \(next.partition), build \(next.build ?? "?")"
     } else {
-      lines.append("Next boot: none. The loader stops with \"No hypervisor found.\"")
+      answer = "Next boot: none: the loader stops with \"No hypervisor found.\""
     }
-    lines.append("Rollback flag: \(status.rollback ? "set" : "not set")")
     if let fallback = status.fallback {
-      lines.append(
-        "Fallback: partition \(fallback.partition), \(fallback.bootable ? "bootable" : "NOT bootable: a failed boot now has no way back")"
-      )
-    } else {
-      lines.append("Fallback: none: a failed boot now has no way back")
+      answer += " — fallback partition \(fallback.partition): "
+      answer += fallback.bootable ? "ok" : "BAD"
+    } else if status.next != nil {
+      answer += " — no fallback"
     }
+    lines.append(answer)
+    if let fallback = status.fallback, !fallback.bootable, status.next != nil {
+      lines.append("The fallback cannot boot: a failed boot has no way back.")
+    } else if status.fallback == nil, status.next != nil {
+      lines.append("No other bank can boot: a failed boot has no way back.")
+    }
+    if let tie = tieNote { lines.append(tie) }
+    lines.append("Rollback flag: \(status.rollback ? "set" : "not set")")
     for message in status.messages where message != "No hypervisor found." || status.next != nil {
       lines.append("Loader: \(message)")
+    }
+    let shown = status.banks.filter { verbose || $0.bootstateAfter != nil || $0.build != nil || $0.role != nil }
+    lines.append("")
+    if shown.isEmpty {
+      let looked = status.banks.count
+      lines.append(
+        looked == 0
+          ? "No partition of a FAT type: nothing for the loader to look at."
+          : "No bank: none of the \(looked) FAT partition(s) holds a boot.cfg the loader accepts (--verbose lists them)."
+      )
+    } else {
+      var rows = [["PART", "ROLE", "BUILD", "UPDATED", "STATE", "AFTER BOOT", "BOOTS"]]
+      for bank in shown {
+        rows.append([
+          String(bank.partition), bank.role?.rawValue ?? "-", bank.build ?? "-", bank.updated.map(String.init) ?? "-",
+          stateText(bank.bootstate, missing: bank.updated != nil),
+          bank.bootstateAfter.map { stateText($0, missing: false) } ?? "-", bank.bootable ? "yes" : "no",
+        ])
+      }
+      lines.append(renderTable(rows))
+      lines.append("  ROLE: where ESXi mounts it. UPDATED: boot.cfg's updated=; the higher boots.")
+      lines.append("  STATE: boot.cfg's bootstate= now (missing reads as valid). AFTER BOOT: what")
+      lines.append("  the loader writes at the next boot. BOOTS: whether the loader can boot it.")
+      lines.append("")
+      for bank in shown {
+        lines.append("partition \(bank.partition): \(bank.reason)")
+        if verbose, let volumes = bank.volumesUUID { lines.append("  /vmfs/volumes/\(volumes)") }
+      }
     }
     if !findings.isEmpty {
       lines.append("")
@@ -162,12 +201,19 @@ struct StatusReport: Encodable {
         }
       }
     }
-    return lines.joined(separator: "\n")
+    return lines.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }.flatMap { wrap(String($0)) }
+      .joined(separator: "\n")
   }
 
+  /// The tie line, when the loader's rule rather than `updated` chose the bank.
+  var tieNote: String? {
+    tiedUpdated.map { "Tie on updated=\($0): the lower partition wins (the loader's rule)." }
+  }
+
+  /// A bootstate as boot.cfg's comment names it ("valid", "upgrading", "dirty", "invalid").
   func stateText(_ state: Int32?, missing: Bool) -> String {
-    guard let state else { return missing ? "missing (read as 0)" : "-" }
-    let names = [0: "VALID", 1: "UPGRADING", 2: "DIRTY", 3: "INVALID"]
-    return "\(state) \(names[Int(state)] ?? "unknown")"
+    guard let state else { return missing ? "missing" : "-" }
+    let names = [0: "valid", 1: "upgrading", 2: "dirty", 3: "invalid"]
+    return names[Int(state)] ?? "\(state)?"
   }
 }

@@ -12,6 +12,12 @@ extension BootBankCommand {
     CatFile.self,
     Extract.self,
     CheckFAT.self,
+    Surface.self,
     ChecksumCommand.self,
+    Mark.self,
+    SetNext.self,
+    Rollback.self,
+    Undo.self,
+    RepairGPT.self,
   ]
 }

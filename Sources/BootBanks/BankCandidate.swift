@@ -14,12 +14,18 @@ public struct BankCandidate: Hashable, Sendable {
   /// Whether writes to this partition fail (a worn or read-only medium). The loader
   /// ignores a failed write: its new state holds in memory for this boot only.
   public var writesFail: Bool
+  /// Why the loader's own FAT library cannot open the volume or read `BOOT.CFG` from it
+  /// (`libfat_open`, `libfat_searchdir`, a chain it cannot follow); `nil` when it can.
+  public var volumeProblem: String?
 
-  public init(partition: Int, uuid: BankUUID?, bootConfig: [UInt8]?, writesFail: Bool = false) {
+  public init(
+    partition: Int, uuid: BankUUID?, bootConfig: [UInt8]?, writesFail: Bool = false, volumeProblem: String? = nil
+  ) {
     self.partition = partition
     self.uuid = uuid
     self.bootConfig = bootConfig
     self.writesFail = writesFail
+    self.volumeProblem = volumeProblem
   }
 
   /// A candidate with a boot.cfg given as text.

@@ -200,9 +200,12 @@ public enum BankComparer {
     return out
   }
 
+  /// The payloads a bank holds, by VIB and payload name: a profile also maps payloads of types
+  /// no bank holds (EFI loaders, upgrade tools), which are no difference between banks.
   static func payloads(_ manifest: PayloadManifest) -> [String: PayloadManifest.Entry] {
     var out: [String: PayloadManifest.Entry] = [:]
     for entry in manifest.entries {
+      if case .notOnBank? = entry.skip { continue }
       out["\(entry.vibName ?? entry.vibID):\(entry.payloadName)"] = entry
     }
     return out

@@ -37,28 +37,45 @@ public enum BankDiscovery {
       let slice = source.slice(slot.byteRange)
       let (uuid, offset) = readUUID(slice, findings: &findings, partition: slot.partition)
       var bootConfig: [UInt8]?
+      var problem: String?
       if uuid != nil {
         do {
           bootConfig = try readBootConfig(slice)
+        } catch let refusal as LoaderFAT.Refusal {
+          problem = "libfat_open refuses it: \(refusal)"
+          findings.append(
+            .error(
+              "loaderCannotOpenFAT",
+              "the loader's FAT library (libfat_open) refuses this volume: \(refusal); Linux may still read it, the loader does not count it as a bank",
+              partition: slot.partition))
         } catch {
+          problem = "\(error)"
           findings.append(
             .error(
               "bootConfigUnreadable", "cannot read /boot.cfg: \(error)", partition: slot.partition, path: "/boot.cfg"))
         }
       }
+      if uuid != nil, bootConfig == nil, problem == nil, let other = linuxOnlyBootConfig(slice) {
+        findings.append(
+          .error(
+            "bootConfigLongNameOnly",
+            "Linux finds /boot.cfg (its 8.3 name is \(other)), but the loader looks up the 8.3 name BOOT.CFG in the root directory only (fat_get_shortname, libfat_searchdir) and finds none: not a bank",
+            partition: slot.partition, path: "/boot.cfg"))
+      }
       results.append(
         Result(
-          candidate: BankCandidate(partition: slot.partition, uuid: uuid, bootConfig: bootConfig), uuidOffset: offset,
-          findings: findings))
+          candidate: BankCandidate(
+            partition: slot.partition, uuid: uuid, bootConfig: bootConfig, volumeProblem: problem),
+          uuidOffset: offset, findings: findings))
     }
     return results
   }
 
-  /// The VMware FAT UUID of a partition: at the sector size (where the loader reads it),
-  /// and on 4Kn media also at byte 512 (where the 6.7 installer wrote it), through
-  /// `VMwareFATMagic.read`. A UUID found only at 512 on 4Kn media is kept (ESXI.md §2 asks
-  /// for both places) with a warning, since esx-boot's `vmfat_get_uuid` reads only
-  /// `bytes_per_sector`.
+  /// The VMware FAT UUID of a partition as the loader reads it: `vmfat_get_uuid()` in
+  /// `safeboot/vmfat.c` reads the magic at byte offset = bytes per sector, nowhere else.
+  /// `VMwareFATMagic.read` also looks at byte 512 on 4Kn media, where ESXi 6.7's installer
+  /// wrote it (ESXI.md §2 asks for both places): such a magic is reported with a warning and
+  /// its offset, but gives no UUID, so the replay does not count the partition as a bank.
   static func readUUID(_ slice: SourceSlice, findings: inout [Finding], partition: Int) -> (BankUUID?, Int?) {
     do {
       guard let magic = try VMwareFATMagic.read(from: slice) else { return (nil, nil) }
@@ -67,8 +84,9 @@ public enum BankDiscovery {
         findings.append(
           .warning(
             "bankUUIDAt512",
-            "the VMware FAT magic is at byte \(relative) (as ESXi 6.7's installer wrote it on 4Kn media), not in the \(slice.sectorSize)-byte second sector; esx-boot's vmfat_get_uuid reads only the second sector, so a loader of that code would not count this partition as a bank",
+            "the VMware FAT magic is at byte \(relative) (as ESXi 6.7's installer wrote it on 4Kn media), not in the \(slice.sectorSize)-byte second sector; esx-boot's vmfat_get_uuid reads only the second sector, so the loader does not count this partition as a bank",
             offset: magic.offset, partition: partition))
+        return (nil, relative)
       }
       return (BankUUID(magic), relative)
     } catch {

@@ -32,17 +32,24 @@ public struct BankStatus: Sendable {
       layout.sectorSize == source.sectorSize ? source : SectorSizedSource(source, sectorSize: layout.sectorSize)
     let discovered = BankDiscovery.scan(sized, layout: layout)
     var choice = LoaderReplay.run(discovered.map(\.candidate), rollbackRequested: rollbackRequested)
-    if !layout.esxiBootable {
+    // What the loader makes of the table comes from its own walk (`layout.loader`) alone, the
+    // same walk the scan above used: no message here can contradict the choice.
+    switch layout.loader.scheme {
+    case .none:
       choice.messages.insert(
         layout.type == .gpt ? "the loader cannot read the primary GPT" : "the loader cannot read the partition table",
         at: 0)
+    case .mbrInsteadOfGPT:
+      choice.messages.insert("the loader reads the MBR's records: the primary GPT's entry array fails its CRC", at: 0)
+    case .gpt, .mbr:
+      break
     }
     var findings = discovered.flatMap(\.findings)
     for verdict in choice.banks {
       guard let config = verdict.config, verdict.status != .notScanned else { continue }
       findings += config.findings(partition: verdict.partition)
     }
-    if !layout.esxiBootable {
+    if layout.loader.scheme == .none {
       findings.append(
         .error("partitionTableUnreadableByLoader", "the loader cannot read this partition table, so it finds no bank"))
     }
@@ -56,7 +63,4 @@ public struct BankStatus: Sendable {
   public func after(boots: Int, outcome: BootSimulation.TrialOutcome) -> [BootSimulation.Step] {
     BootSimulation.run(candidates, boots: boots, outcome: outcome)
   }
-
-  /// The JSON shape of `bootbank status --json`.
-  public var report: BankStatusReport { BankStatusReport(choice) }
 }

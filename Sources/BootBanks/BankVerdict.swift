@@ -21,6 +21,8 @@ public struct BankVerdict: Hashable, Sendable {
     case noMagic
     /// No `/boot.cfg` (the ESP carries the magic but no boot.cfg).
     case noBootConfig
+    /// The loader's FAT library cannot open the volume or read its `BOOT.CFG`: the reason.
+    case volumeUnreadable(String)
     /// The loader's reader rejects boot.cfg (a non-numeric integer value).
     case bootConfigRejected(LoaderParse.Failure)
   }

@@ -12,16 +12,18 @@ import PartitionTable
 /// For the device: the partition table (the loader reads only the primary GPT) and the bank
 /// choice. For each bank (a partition with the VMware magic and a boot.cfg): the FAT volume to
 /// fsck depth, the boot.cfg lint, every `kernel=` and `modules=` file present, each payload
-/// against the bank's own manifest (imgdb.tgz: SHA-256 and SHA-1 of the gunzipped payload),
-/// the files no manifest covers by gzip and tar integrity, and optionally a saved manifest
-/// from `bootbank checksum --manifest`. Each file is read once. An unreadable sector becomes a
-/// finding with its LBA and the file it hurts.
+/// against the bank's own manifest (imgdb.tgz: SHA-256 of the gunzipped payload; its SHA-1
+/// only where no SHA-256 is given, or with `allDigests`), the files no manifest covers by gzip
+/// and tar integrity, and optionally a saved manifest from `bootbank checksum --manifest`
+/// (every region and file it lists, banks or not). Each bank file is read once. An unreadable
+/// sector becomes a finding with its LBA and the file it hurts. A partition shaped like a bank
+/// that the loader skips because its volume is destroyed is named (`BankShape`).
 public enum BankVerifier {
   /// Files larger than this are not held in memory (imgdb.tgz is read whole).
   static let maximumImageDatabaseBytes: UInt32 = 64 << 20
 
   public static func verify(
-    _ source: any ByteSource, layout: DiskLayout, saved: ChecksumManifest? = nil,
+    _ source: any ByteSource, layout: DiskLayout, saved: ChecksumManifest? = nil, allDigests: Bool = false,
     backend: InflateBackend = .default
   ) throws -> Verification {
     let status = try BankStatus.read(from: source, layout: layout)
@@ -30,14 +32,17 @@ public enum BankVerifier {
 
     // A FAT partition holding /boot.cfg without the VMware magic: the loader skips it.
     for found in status.discovered where found.candidate.uuid == nil {
-      guard let partition = layout.partition(found.candidate.partition) else { continue }
+      guard let partition = layout.loaderVolume(found.candidate.partition) else { continue }
       let start = Int64(clamping: partition.offsetBytes)
       let slice = source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes)))
       if (try? BankDiscovery.readBootConfig(slice)) != nil {
         deviceFindings.append(
           .error(
             "bankMagicMissing",
-            "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
+            found.uuidOffset.map {
+              "partition \(partition.number) holds /boot.cfg, and the \"VMWARE FAT16\" magic at byte \($0) (as ESXi 6.7's installer wrote it on 4Kn media), not in its \(layout.sectorSize)-byte second sector where the loader reads it: the loader does not count it as a bank"
+            }
+              ?? "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
             offset: start &+ Int64(layout.sectorSize), lba: partition.firstLBA + 1, partition: partition.number))
       }
     }
@@ -46,7 +51,7 @@ public enum BankVerifier {
     // The banks are independent: check them in parallel (each also overlaps its own
     // inflating and hashing), then assemble the results in scan order.
     let work = status.choice.banks.compactMap { verdict -> (BankVerdict, BootConfig, SourceSlice)? in
-      guard verdict.uuid != nil, let config = verdict.config, let partition = layout.partition(verdict.partition)
+      guard verdict.uuid != nil, let config = verdict.config, let partition = layout.loaderVolume(verdict.partition)
       else { return nil }
       let start = Int64(clamping: partition.offsetBytes)
       return (verdict, config, source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes))))
@@ -57,27 +62,38 @@ public enum BankVerifier {
       slots.set(
         index,
         verifyBank(
-          slice, partition: verdict.partition, config: config, saved: saved?.files(ofPartition: verdict.partition),
+          slice, partition: verdict.partition, config: config,
+          saved: SavedFiles(manifest: saved, partition: verdict.partition), allDigests: allDigests,
           backend: backend))
     }
+    // What the table says about a bank's partition (cut off by the end of the image, say) is
+    // that bank's finding: the bank the loader picks is only as sound as its partition.
+    let tableFindings = Dictionary(grouping: layout.allFindings.filter { $0.partition != nil }) { $0.partition ?? 0 }
+    let bankPartitions = Set(work.map(\.0.partition))
+    deviceFindings.removeAll { $0.partition.map(bankPartitions.contains) ?? false }
     for (index, (verdict, _, _)) in work.enumerated() {
       guard var result = slots.get(index) else { continue }
-      result.findings = (byPartition[verdict.partition] ?? []) + result.findings
+      result.findings =
+        (tableFindings[verdict.partition] ?? []) + (byPartition[verdict.partition] ?? []) + result.findings
       result.role = verdict.role?.rawValue
       result.build = verdict.build
       result.verdict = worst(result.findings)
       banks.append(result)
     }
-    if let saved {
-      let here = Set(banks.map(\.partition))
-      for partition in Set(saved.files.map(\.partition)).subtracting(here).sorted() {
-        deviceFindings.append(
-          .error(
-            "savedPartitionMissing",
-            "the saved manifest has files of partition \(partition), which is no longer a bank here",
-            partition: partition))
-      }
+    // A partition's finding with no bank to hold it (a magic at byte 512 on 4Kn media, an
+    // unreadable second sector) is the device's: nothing is dropped.
+    let reported = Set(banks.map(\.partition))
+    for (partition, findings) in byPartition.sorted(by: { $0.key < $1.key }) where !reported.contains(partition) {
+      deviceFindings += findings.filter { $0.kind != "bankUUIDAt512" }
     }
+    if let saved {
+      // Its regions, and the files of partitions that are not banks now (the ESP, a store, a
+      // bank destroyed since), the way `checksum --check` compares them.
+      deviceFindings += try ChecksumManifest.recheck(
+        saved, source: source, layout: layout, skippingFilesOf: Set(banks.map(\.partition)))
+    }
+    let shapes = BankShape.survey(source, layout: layout, status: status)
+    deviceFindings += shapes.compactMap(\.finding)
 
     // The device verdict: what the next boot does, and what a failed boot falls back to.
     let next = status.choice.next
@@ -85,7 +101,8 @@ public enum BankVerifier {
     let fallback = status.choice.banks.first { $0.role == .altbootbank }
     let fallbackResult = fallback.flatMap { f in banks.first { $0.partition == f.partition } }
     var verdict = worst(deviceFindings)
-    var parts: [String] = []
+    // A bank destroyed is named first: it is the most important thing on the device.
+    var parts = shapes.filter { $0.finding != nil }.map(\.summary)
     if let next {
       let state = nextResult?.verdict ?? .broken
       parts.append("next boot: partition \(next.partition), build \(next.build ?? "?"): \(state.rawValue)")
@@ -108,6 +125,16 @@ public enum BankVerifier {
       parts.append("no fallback bank: a failed boot now has no way back")
       verdict = max(verdict, .degraded)
     }
+    // Every other partition holding a boot.cfg the loader looks at (a third bank, one it drops,
+    // rejects or never scans) is named too: the verdict covers every bank on the device.
+    for other in status.choice.banks where other.partition != next?.partition && other.partition != fallback?.partition
+    {
+      switch other.status {
+      case .notABank(.noMagic), .notABank(.noBootConfig): continue
+      default: parts.append("partition \(other.partition): \(other.reason)")
+      }
+    }
+    parts += shapes.filter { $0.finding == nil }.map(\.summary)
     for bank in banks where bank.verdict != .ok { verdict = max(verdict, .degraded) }
     return Verification(
       verdict: verdict, summary: parts.joined(separator: "; "), banks: banks, findings: deviceFindings)
@@ -120,7 +147,7 @@ public enum BankVerifier {
 
   /// Checks one bank's volume and files.
   static func verifyBank(
-    _ slice: SourceSlice, partition: Int, config: BootConfig, saved: [String: ChecksumManifest.File]?,
+    _ slice: SourceSlice, partition: Int, config: BootConfig, saved: SavedFiles?, allDigests: Bool,
     backend: InflateBackend
   ) -> Verification.BankResult {
     var result = Verification.BankResult(
@@ -210,11 +237,11 @@ public enum BankVerifier {
     for file in files.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
       let key = file.name.lowercased()
       let entry = manifest?.entry(forFile: file.name)
-      let savedFile = saved?[file.path.lowercased()]
       let check = FileVerifier(
         path: file.path, entry: entry,
         integrity: entry == nil && (namedSet.contains(key) || key.hasSuffix(".gz") || key.hasSuffix(".tgz")),
-        saved: savedFile, backend: backend)
+        saved: saved?.file(file.path), savedAlgorithms: saved?.algorithms ?? [], allDigests: allDigests,
+        backend: backend)
       var before = result.findings.count
       do {
         try volume.forEachRun(of: file) { check.feed($0) }
@@ -231,10 +258,17 @@ public enum BankVerifier {
           ok: !result.findings[before...].contains { $0.path == file.path && $0.severity == .error }))
     }
     if let saved {
+      // The bank's files are flat: the root directory is what the loader and ESXi read.
       let present = Set(files.map { $0.path.lowercased() })
-      for (key, file) in saved.sorted(by: { $0.key < $1.key })
+      for (key, file) in saved.files.sorted(by: { $0.key < $1.key })
       where !present.contains(key) && !file.path.dropFirst().contains("/") {
-        add(.error("savedFileMissing", "\(file.path) was in the saved manifest and is gone", path: file.path))
+        add(ChecksumManifest.missing(file))
+      }
+      for file in files where saved.file(file.path) == nil {
+        add(
+          ChecksumManifest.added(
+            ChecksumManifest.File(
+              partition: partition, path: file.path, size: Int64(file.size), crc32: nil, sha256: nil, sha1: nil)))
       }
     }
     return result
@@ -280,15 +314,16 @@ final class FileVerifier {
   private var tarError: (any Error)?
   private var gzipError: (any Error)?
   private let saved: ChecksumManifest.File?
-  private var savedHash: SHA256Hasher?
+  private var savedDigester: Digester?
   private var sawGzipMagic: Bool?
 
   init(
-    path: String, entry: PayloadManifest.Entry?, integrity: Bool, saved: ChecksumManifest.File?, backend: InflateBackend
+    path: String, entry: PayloadManifest.Entry?, integrity: Bool, saved: ChecksumManifest.File?,
+    savedAlgorithms: Set<Algorithm>, allDigests: Bool, backend: InflateBackend
   ) {
     self.path = path
     self.saved = saved
-    manifestCheck = entry.map { PayloadManifest.FileCheck(entry: $0, backend: backend) }
+    manifestCheck = entry.map { PayloadManifest.FileCheck(entry: $0, backend: backend, checkSHA1: allDigests) }
     let name = path.lowercased()
     if integrity {
       gzip = GzipDecoder(backend: backend)
@@ -297,12 +332,12 @@ final class FileVerifier {
       gzip = nil
     }
     kind = entry != nil ? "manifest" : integrity ? "integrity" : "present"
-    if saved?.sha256 != nil { savedHash = SHA256Hasher() }
+    if saved != nil { savedDigester = Digester(savedAlgorithms) }
   }
 
   func feed(_ bytes: Span<UInt8>) {
     manifestCheck?.feed(bytes)
-    savedHash?.update(bytes)
+    savedDigester?.update(bytes)
     guard let gzip, gzipError == nil else { return }
     if sawGzipMagic == nil, bytes.count >= 2 { sawGzipMagic = bytes[0] == 0x1F && bytes[1] == 0x8B }
     if sawGzipMagic == false { return }
@@ -343,17 +378,32 @@ final class FileVerifier {
         }
       }
     }
-    if let saved, let savedHash, let want = saved.sha256 {
-      let got = hexString(savedHash.finalize())
-      if got != want {
-        findings.append(
-          .error(
-            "savedDigestMismatch",
-            "\(path): SHA-256 is \(got), the saved manifest says \(want) (changed since it was saved: bit rot or an update)",
-            path: path))
-      }
+    if let saved, let savedDigester {
+      let digests = savedDigester.finalize()
+      let now = ChecksumManifest.File(
+        partition: saved.partition, path: saved.path, size: digests.byteCount, crc32: digests.crc32Hex,
+        sha256: digests.sha256Hex, sha1: digests.sha1Hex)
+      if let finding = ChecksumManifest.compare(savedFile: saved, now: now) { findings.append(finding) }
     }
     return findings
+  }
+}
+
+extension BankVerifier {
+  /// The saved files of one bank partition, by lower-cased path, and the algorithms they were
+  /// measured with.
+  struct SavedFiles {
+    var files: [String: ChecksumManifest.File]
+    var algorithms: Set<Algorithm>
+
+    /// The saved files of `partition`; nil when the manifest lists none of its files.
+    init?(manifest: ChecksumManifest?, partition: Int) {
+      guard let manifest, manifest.files.contains(where: { $0.partition == partition }) else { return nil }
+      files = manifest.files(ofPartition: partition)
+      algorithms = manifest.algorithmSet
+    }
+
+    func file(_ path: String) -> ChecksumManifest.File? { files[path.lowercased()] }
   }
 }
 

@@ -5,8 +5,10 @@ import BootConfig
 ///
 /// After each boot, the loader's writes are applied to the candidates' boot.cfg (where
 /// the medium takes them). When the booted bank was on its trial (DIRTY) and the trial
-/// succeeds, ESXi's `tag-boot-bank` sets it back to VALID (0): in place when the
-/// loader's writer can, otherwise by rewriting boot.cfg in ESXi's order. When the trial
+/// succeeds, ESXi's `tag-boot-bank` writes 0 through the loader's own writer (in place;
+/// otherwise by rewriting boot.cfg in ESXi's order). The state the next boot sees is what the
+/// reader then reads, which is not VALID where writer and reader disagree (`bootstate=01`
+/// reads 1 again; a `bootstate =` line before the one the reader takes gets the digit). When the trial
 /// fails, nothing is written, so the next boot finds the bank DIRTY and invalidates it.
 /// A bank that boots VALID boots normally in both outcomes.
 public enum BootSimulation {
@@ -50,7 +52,19 @@ public enum BootSimulation {
             let bytes = current[i].bootConfig
           {
             let config = BootConfig(bytes: bytes)
-            current[i].bootConfig = (try? config.settingBootstateInPlace(0))?.bytes ?? config.serialized(bootstate: 0)
+            let written = (try? config.settingBootstateInPlace(0))?.bytes ?? config.serialized(bootstate: 0)
+            current[i].bootConfig = written
+            // tag-boot-bank writes through the loader's writer; the next boot reads through the
+            // reader. Where the two disagree, what the reader sees is what counts.
+            let seen = BootConfig(bytes: written).bankOptions
+            if let seen, seen.bootstate != BankState.valid {
+              let at = config.writerView.valueOffset.map { " at byte \($0)" } ?? ""
+              text =
+                "trial boot of partition \(next.partition) succeeded: tag-boot-bank writes 0\(at), but the loader's reader then reads bootstate=\(seen.bootstate) (\(BankState.name(seen.bootstate))), not VALID"
+            } else if seen == nil {
+              text =
+                "trial boot of partition \(next.partition) succeeded: tag-boot-bank writes 0, but the loader's reader then rejects boot.cfg"
+            }
           } else {
             text += " (the write fails on the medium)"
           }

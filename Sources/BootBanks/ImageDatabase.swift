@@ -2,8 +2,9 @@ import Archive
 import DiskFormat
 
 /// The bank's image database, `imgdb.tgz`: the image profile(s) under
-/// `var/db/esximg/profiles/` and the VIB descriptors under `var/db/esximg/vibs/`
-/// (ESXI.md §5).
+/// `var/db/esximg/profiles/` and the VIB descriptors `var/db/esximg/vibs/*.xml`
+/// (ESXI.md §5). Every other member (signatures, original descriptors, other folders) is
+/// listed in `members` and otherwise left alone.
 ///
 /// Read it in one pass over the file's bytes, as they come off the FAT volume:
 ///
@@ -67,8 +68,15 @@ public struct ImageDatabase: Sendable {
     return path.hasPrefix(profilesDirectory) && path.count > profilesDirectory.count && !path.hasSuffix("/")
   }
 
+  /// Whether a member is a VIB descriptor: `vibs/<name>-<hash>.xml`. Its neighbours
+  /// `.xml.sig` (a PKCS#7 signature) and `.xml.orig` (the descriptor as shipped), and the
+  /// folders later versions add beside `vibs/`, are not read, and are no finding.
   static func isVIB(_ member: TarMember) -> Bool {
     let path = normalize(member.name)
-    return path.hasPrefix(vibsDirectory) && path.count > vibsDirectory.count && !path.hasSuffix("/")
+    return path.hasPrefix(vibsDirectory) && path.count > vibsDirectory.count + descriptorSuffix.count
+      && path.lowercased().hasSuffix(descriptorSuffix)
   }
+
+  /// The file-name ending of a VIB descriptor.
+  static let descriptorSuffix = ".xml"
 }

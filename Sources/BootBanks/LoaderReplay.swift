@@ -4,7 +4,8 @@ import BootConfig
 /// `bank_scan()` and `bank_auto_select()` in vmware/esx-boot `safeboot/bootbank.c`).
 ///
 /// For each candidate in scan order, stopping once three banks are counted:
-/// 1. No magic, no `/boot.cfg`, or a boot.cfg the reader rejects: not a bank.
+/// 1. No magic, a FAT volume the loader's FAT library cannot open, no `BOOT.CFG` in its root
+///    directory, or a boot.cfg the reader rejects: not a bank.
 /// 2. `updated` = 0 or an empty `build`: invalid. If the state was 1 or 2 as well, the
 ///    upgrade failed: the state becomes 3 and the `rollback` flag is set.
 /// 3. State 1 becomes 2 (trial boot); 2 becomes 3 (the trial failed); 0 and 3 stay; any
@@ -27,24 +28,25 @@ public enum LoaderReplay {
   ///
   /// - Parameters:
   ///   - candidates: The partitions in the loader's scan order.
-  ///   - rollbackRequested: Shift+R at the boot prompt (the user confirms the rollback):
-  ///     the default bank is written as INVALID and the next one boots with `rollback`.
+  ///   - rollbackRequested: Shift+R at the boot prompt (the user confirms the rollback). As
+  ///     `main()` in `safeboot/safeboot.c` does: the first scan writes its new states and mboot
+  ///     starts; Shift+R interrupts it and safeboot loops, so `get_boot_bank()` scans again over
+  ///     what the first scan wrote (writing again: a bank in state 1 goes 1→2→3 in this one
+  ///     boot), and only then `bank_kill()` writes the default bank INVALID, which needs another
+  ///     valid bank ("No alternate hypervisor to roll back to.").
   public static func run(_ candidates: [BankCandidate], rollbackRequested: Bool = false) -> BankChoice {
-    var verdicts: [BankVerdict] = []
-    var written: [Int: [UInt8]] = [:]
-    var rollback = false
-    var counted = 0
-    for candidate in candidates {
-      if counted >= maximumBanks {
-        verdicts.append(
-          verdict(candidate, .notScanned, reason: "not scanned: the loader already found \(maximumBanks) banks"))
-        continue
+    var pass = scanAll(candidates)
+    if rollbackRequested {
+      var again = candidates
+      for i in again.indices {
+        if let bytes = pass.written[again[i].partition] { again[i].bootConfig = bytes }
       }
-      let (verdict, bytes) = scan(candidate, rollback: &rollback)
-      if let bytes { written[candidate.partition] = bytes }
-      if verdict.isCounted { counted += 1 }
-      verdicts.append(verdict)
+      let second = scanAll(again)
+      pass = merge(first: pass, second: second)
     }
+    var verdicts = pass.verdicts
+    var written = pass.written
+    var rollback = pass.rollback
 
     var messages: [String] = []
     var next = select(verdicts)
@@ -83,6 +85,54 @@ public enum LoaderReplay {
       fallbackPartition: fallback.map { verdicts[$0].partition }, messages: messages, writtenBootConfigs: written)
   }
 
+  /// One `get_boot_bank()` scan: every candidate's verdict, the boot.cfg bytes its writes left
+  /// on the medium, and the `rollback` flag.
+  struct Pass {
+    var verdicts: [BankVerdict]
+    var written: [Int: [UInt8]]
+    var rollback: Bool
+  }
+
+  static func scanAll(_ candidates: [BankCandidate]) -> Pass {
+    var pass = Pass(verdicts: [], written: [:], rollback: false)
+    var counted = 0
+    for candidate in candidates {
+      if counted >= maximumBanks {
+        pass.verdicts.append(
+          verdict(candidate, .notScanned, reason: "not scanned: the loader already found \(maximumBanks) banks"))
+        continue
+      }
+      let (verdict, bytes) = scan(candidate, rollback: &pass.rollback)
+      if let bytes { pass.written[candidate.partition] = bytes }
+      if verdict.isCounted { counted += 1 }
+      pass.verdicts.append(verdict)
+    }
+    return pass
+  }
+
+  /// The second scan after Shift+R, told as the sequel of the first: each bank keeps its state
+  /// from before the boot, its reason tells both scans, and the writes of both are kept (the
+  /// second's win).
+  static func merge(first: Pass, second: Pass) -> Pass {
+    var merged = second
+    merged.rollback = first.rollback || second.rollback
+    merged.written = first.written.merging(second.written) { _, later in later }
+    for i in merged.verdicts.indices {
+      guard let before = first.verdicts.first(where: { $0.partition == merged.verdicts[i].partition }) else {
+        continue
+      }
+      merged.verdicts[i].bootstateBefore = before.bootstateBefore
+      if merged.verdicts[i].bootstateWritten == nil { merged.verdicts[i].bootstateWritten = before.bootstateWritten }
+      merged.verdicts[i].writePersisted = merged.verdicts[i].writePersisted || before.writePersisted
+      merged.verdicts[i].setsRollback = merged.verdicts[i].setsRollback || before.setsRollback
+      if before.reason != merged.verdicts[i].reason || before.bootstateWritten != nil {
+        merged.verdicts[i].reason =
+          "first scan: \(before.reason); Shift+R, second scan: \(merged.verdicts[i].reason)"
+      }
+    }
+    return merged
+  }
+
   /// `bank_auto_select()`: the bootable bank with the strictly highest `updated`; a tie
   /// keeps the first scanned. Returns an index into `verdicts`.
   static func select(_ verdicts: [BankVerdict], excluding excluded: Int? = nil) -> Int? {
@@ -119,6 +169,13 @@ public enum LoaderReplay {
     guard candidate.uuid != nil else {
       return (
         verdict(candidate, .notABank(.noMagic), reason: "not a bank: no VMware FAT magic in its second sector"), nil
+      )
+    }
+    if let problem = candidate.volumeProblem {
+      return (
+        verdict(
+          candidate, .notABank(.volumeUnreadable(problem)),
+          reason: "not a bank: the loader cannot read its FAT volume: \(problem)"), nil
       )
     }
     guard let bytes = candidate.bootConfig else {

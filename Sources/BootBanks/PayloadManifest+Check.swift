@@ -7,6 +7,8 @@ extension PayloadManifest {
   ///
   /// ESXi's rule (§5): gunzip the payload and compare the SHA-256 of the decompressed bytes
   /// with the `sha-256` `verify-process="gunzip"` digest, and the SHA-1 with the `sha-1` one.
+  /// SHA-256 of the same bytes proves what SHA-1 proves: the SHA-1 is computed only where the
+  /// descriptor has no SHA-256 (gunzip) digest, or when `checkSHA1` asks for both.
   /// Per-host payloads (useropts, features, jumpstrt) are only checked for gzip integrity.
   /// A payload with only a digest of the file as shipped is compared raw, and a mismatch
   /// is a warning (installers may recompress). Every problem is a `Finding`; nothing throws.
@@ -30,7 +32,8 @@ extension PayloadManifest {
     /// - Parameters:
     ///   - entry: What the file should hold.
     ///   - backend: The inflate library.
-    ///   - checkSHA1: Also compute and compare the SHA-1 (ESXi 6.7's own check).
+    ///   - checkSHA1: Also compute and compare the SHA-1 where a SHA-256 (gunzip) digest is
+    ///     given too (ESXi 6.7's own check). Without a SHA-256 the SHA-1 is always checked.
     ///   - overlapHashing: Hash the decompressed bytes on a second thread while inflating
     ///     continues on this one (two cores: the SHA-1 and SHA-256 come almost free).
     ///   - maxOutput: Most bytes one payload may decompress to.
@@ -39,7 +42,7 @@ extension PayloadManifest {
       maxOutput: Int64? = 4 << 30
     ) {
       self.entry = entry
-      self.checksSHA1 = checkSHA1 && entry.sha1Gunzip != nil
+      self.checksSHA1 = entry.sha1Gunzip != nil && (checkSHA1 || entry.sha256Gunzip == nil)
       let gunzip =
         entry.verifiesByGunzip || entry.skip == .perHost
         || (entry.skip == nil && PayloadManifest.gzipTypes.contains(entry.payloadType ?? ""))

@@ -8,6 +8,10 @@ extension PayloadManifest {
       case perHost
       /// The VIB is not a bootbank VIB (e.g. "locker": its payloads live elsewhere).
       case notInBootbank(vibType: String)
+      /// The payload's type is not one the bootbank installer writes to a bank (it writes
+      /// `boot`, `vgz` and `tgz`): profiles also map upgrade tools, EFI and BIOS loaders, ISO
+      /// images and text files of the VIB, which a bank does not hold.
+      case notOnBank(payloadType: String)
       /// The descriptor lists the payload without any checksum.
       case noChecksum
     }
@@ -52,7 +56,7 @@ extension PayloadManifest {
     public var uncovered: [String] = []
     /// Files neither the manifest nor the known exceptions explain.
     public var unknown: [String] = []
-    /// Entries whose file is not on the bank (bootbank VIBs only).
+    /// Entries whose file is not on the bank (only payloads a bank holds: bootbank VIBs, bank types).
     public var missing: [Entry] = []
   }
 }

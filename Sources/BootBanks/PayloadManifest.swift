@@ -17,6 +17,9 @@ public struct PayloadManifest: Hashable, Sendable {
   public static let perHostPrefixes = ["useropts", "features", "jumpstrt"]
   /// Payload types that are gzip streams on a bank.
   public static let gzipTypes: Set<String> = ["vgz", "tgz"]
+  /// Payload types the bootbank installer writes to a bank; a profile maps the others too
+  /// (`upgrade`, `boot_loader_efi`, `boot_com32_bios`, `text`, …), but no bank holds them.
+  public static let bankTypes: Set<String> = ["boot", "vgz", "tgz"]
 
   /// The profile the manifest was built from.
   public var profilePath: String?
@@ -78,6 +81,8 @@ public struct PayloadManifest: Hashable, Sendable {
           entry.skip = .perHost
         } else if let type = descriptor?.type?.lowercased(), type != "bootbank" {
           entry.skip = .notInBootbank(vibType: type)
+        } else if let type = payload?.type, !Self.bankTypes.contains(type) {
+          entry.skip = .notOnBank(payloadType: type)
         } else if payload != nil, entry.sha256Gunzip == nil, entry.sha1Gunzip == nil, entry.sha256 == nil {
           entry.skip = .noChecksum
           findings.append(
@@ -129,8 +134,10 @@ public struct PayloadManifest: Hashable, Sendable {
     }
     coverage.missing = entries.filter { entry in
       guard !present.contains(entry.fileName.lowercased()) else { return false }
-      if case .notInBootbank? = entry.skip { return false }
-      return true
+      switch entry.skip {
+      case .notInBootbank?, .notOnBank?: return false
+      default: return true
+      }
     }
     return coverage
   }

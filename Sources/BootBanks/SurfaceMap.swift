@@ -35,19 +35,32 @@ public enum SurfaceMap {
     public var readByLoader: Bool
   }
 
-  /// The table's own structures: sector 0, both GPT headers and entry arrays, the EBRs.
-  public static func tableStructures(_ layout: DiskLayout) -> [TableStructure] {
-    let sector = Int64(layout.sectorSize)
+  /// The table's own structures: sector 0, both GPT headers and entry arrays, the EBRs. With
+  /// no table read (its sectors may be the unreadable ones), the places a GPT disk keeps them.
+  public static func tableStructures(_ layout: DiskLayout?, size: Int64, sectorSize: Int) -> [TableStructure] {
+    let sector = Int64(sectorSize)
     var out = [
       TableStructure(
-        name: layout.type == .gpt ? "protective MBR" : "MBR", range: 0..<min(sector, layout.sizeBytes),
-        readByLoader: true)
+        name: layout?.type == .gpt ? "protective MBR" : "MBR", range: 0..<min(sector, size), readByLoader: true)
     ]
     func add(_ name: String, lba: UInt64, bytes: UInt64, loader: Bool) {
-      guard let start = Int64(exactly: lba).map({ $0 &* sector }), start >= 0, start < layout.sizeBytes,
+      guard let start = Int64(exactly: lba).map({ $0 &* sector }), start >= 0, start < size,
         let length = Int64(exactly: bytes), length > 0
       else { return }
-      out.append(TableStructure(name: name, range: start..<min(layout.sizeBytes, start + length), readByLoader: loader))
+      out.append(TableStructure(name: name, range: start..<min(size, start + length), readByLoader: loader))
+    }
+    guard let layout else {
+      let last = UInt64(max(1, size / sector)) - 1
+      let entries = UInt64(16_384 / sectorSize)
+      add("primary GPT header (the table could not be read)", lba: 1, bytes: UInt64(sector), loader: true)
+      add("primary GPT entries (the table could not be read)", lba: 2, bytes: entries * UInt64(sector), loader: true)
+      if last > entries + 2 {
+        add(
+          "backup GPT entries (the table could not be read)", lba: last - entries, bytes: entries * UInt64(sector),
+          loader: false)
+        add("backup GPT header (the table could not be read)", lba: last, bytes: UInt64(sector), loader: false)
+      }
+      return out
     }
     if let gpt = layout.gpt {
       if let header = gpt.primaryHeader {
@@ -63,7 +76,10 @@ public enum SurfaceMap {
     }
     for partition in layout.partitions where partition.isLogical {
       let ebr = partition.entryOffset / sector * sector
-      if ebr > 0 { out.append(TableStructure(name: "EBR of partition \(partition.number)", range: ebr..<ebr + sector, readByLoader: true)) }
+      if ebr > 0 {
+        out.append(
+          TableStructure(name: "EBR of partition \(partition.number)", range: ebr..<ebr + sector, readByLoader: true))
+      }
     }
     return out
   }
@@ -80,10 +96,10 @@ public enum SurfaceMap {
   ///   - source: The device, to read the FAT of each partition a range falls in.
   ///   - status: The loader's choice on the device (roles and the next bank's boot.cfg).
   public static func describe(
-    _ ranges: [Range<Int64>], source: any ByteSource, layout: DiskLayout, status: BankStatus?
+    _ ranges: [Range<Int64>], source: any ByteSource, layout: DiskLayout?, status: BankStatus?
   ) -> [SurfaceDamage] {
-    let sector = Int64(layout.sectorSize)
-    let tables = tableStructures(layout)
+    let sector = Int64(layout?.sectorSize ?? source.sectorSize)
+    let tables = tableStructures(layout, size: source.byteCount, sectorSize: Int(sector))
     var volumes: [Int: IndexedVolume?] = [:]
     var out: [SurfaceDamage] = []
     for range in ranges {
@@ -117,7 +133,7 @@ public enum SurfaceMap {
 
   /// What lies at `offset`, and where that stops being true (at most `limit`).
   static func describe(
-    at offset: Int64, limit: Int64, sector: Int64, layout: DiskLayout, tables: [TableStructure],
+    at offset: Int64, limit: Int64, sector: Int64, layout: DiskLayout?, tables: [TableStructure],
     source: any ByteSource, status: BankStatus?, volumes: inout [Int: IndexedVolume?]
   ) -> (SurfaceDamage, Int64) {
     var damage = SurfaceDamage(
@@ -125,10 +141,10 @@ public enum SurfaceMap {
       role: nil, neededByNextBoot: false)
     if let table = tables.first(where: { $0.range.contains(offset) }) {
       damage.structure = table.name
-      damage.neededByNextBoot = table.readByLoader && layout.esxiBootable
+      damage.neededByNextBoot = table.readByLoader && (layout?.esxiBootable ?? true)
       return (damage, min(limit, table.range.upperBound))
     }
-    let partitions = layout.partitions.filter { !$0.isExtendedContainer }
+    let partitions = (layout?.partitions ?? []).filter { !$0.isExtendedContainer }
     guard
       let partition = partitions.first(where: {
         let start = Int64($0.firstLBA) * sector
@@ -136,7 +152,8 @@ public enum SurfaceMap {
       })
     else {
       // Up to the next partition or table structure.
-      let starts = partitions.map { Int64($0.firstLBA) * sector }.filter { $0 > offset }
+      let starts =
+        partitions.map { Int64($0.firstLBA) * sector }.filter { $0 > offset }
         + tables.map(\.range.lowerBound).filter { $0 > offset }
       return (damage, min(limit, starts.min() ?? limit))
     }

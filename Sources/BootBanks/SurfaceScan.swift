@@ -18,12 +18,14 @@ public enum SurfaceScan {
   }
 
   /// The byte ranges `scope` covers on a device of `layout`, in order and merged.
-  public static func ranges(_ scope: Scope, layout: DiskLayout) -> [Range<Int64>] {
-    let size = layout.sizeBytes
-    guard scope == .banks else { return size > 0 ? [0..<size] : [] }
+  /// With no table read, every sector is in scope.
+  public static func ranges(_ scope: Scope, layout: DiskLayout?, size: Int64) -> [Range<Int64>] {
+    guard scope == .banks, let layout else { return size > 0 ? [0..<size] : [] }
     let sector = Int64(layout.sectorSize)
     var ranges: [Range<Int64>] = []
-    for structure in SurfaceMap.tableStructures(layout) { ranges.append(structure.range) }
+    for structure in SurfaceMap.tableStructures(layout, size: size, sectorSize: layout.sectorSize) {
+      ranges.append(structure.range)
+    }
     for partition in layout.partitions where SurfaceMap.mayHoldFAT(partition) {
       let start = Int64(partition.firstLBA) * sector
       ranges.append(start..<(start + Int64(partition.sizeBytes)))

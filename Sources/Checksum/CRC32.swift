@@ -13,11 +13,9 @@ public struct CRC32: Sendable {
     case isal, zlib
   }
 
-  /// The backend used when none is named: ISA-L, unless `BOOTBANK_CRC32=zlib` is set.
-  public static let defaultBackend: Backend = {
-    if let value = getenvString("BOOTBANK_CRC32"), value == "zlib" { return .zlib }
-    return .isal
-  }()
+  /// The backend used when none is named: ISA-L. A program sets it once, before any work
+  /// starts (the command line maps `BOOTBANK_CRC32=zlib` onto it).
+  nonisolated(unsafe) public static var defaultBackend: Backend = .isal
 
   public let backend: Backend
   private var state: UInt32 = 0
@@ -79,13 +77,4 @@ public struct CRC32: Sendable {
     crc.update(bytes)
     return crc.finalize()
   }
-}
-
-#if canImport(Glibc)
-  import Glibc
-#endif
-
-func getenvString(_ name: String) -> String? {
-  guard let value = getenv(name) else { return nil }
-  return String(cString: value)
 }

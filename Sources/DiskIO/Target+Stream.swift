@@ -18,13 +18,12 @@ extension Target {
 
   /// The method `stream` uses when none is named: pread, which measured faster than mapped
   /// windows on page-cached files (BENCHMARKS.md) and is the only safe one for devices.
-  /// `BOOTBANK_READ=mmap` selects mapped windows for files.
-  public var defaultStreamMethod: StreamMethod {
-    if kind == .file, let value = unsafe getenv("BOOTBANK_READ"), unsafe String(cString: value) == "mmap" {
-      return .mmap
-    }
-    return .pread
-  }
+  /// Files use `fileStreamMethod`; devices always pread.
+  public var defaultStreamMethod: StreamMethod { kind == .file ? Target.fileStreamMethod : .pread }
+
+  /// How `stream` reads files when no method is named. A program sets it once, before any work
+  /// starts (the command line maps `BOOTBANK_READ=mmap` onto it).
+  nonisolated(unsafe) public static var fileStreamMethod: StreamMethod = .pread
 
   /// Reads `range` in order, in windows of at most `windowSize` bytes, handing each to `body`
   /// together with a `release` closure.

@@ -2,8 +2,9 @@
 ///
 /// Decided from the boot sector's layout the way Linux, blkid and fsck.fat decide it
 /// (`BootSector.type`): `FATSz16 == 0` means FAT32; otherwise fewer than 4085 clusters
-/// means FAT12 and more means FAT16. Microsoft's cluster-count rule alone would call
-/// ESXi's 1 GiB banks (65526 clusters, `FATSz16 != 0`) FAT32; they are FAT16.
+/// means FAT12 and more means FAT16, up to 65526 clusters as Linux reads them. ESXi's
+/// loader decides by the cluster count alone (`LoaderFAT`): to it a volume of 65525 or more
+/// clusters is FAT32, and one whose FAT is sized for FAT16 cannot be opened.
 public enum FATType: String, Hashable, Sendable, Codable, CustomStringConvertible {
   case fat12 = "FAT12"
   case fat16 = "FAT16"
@@ -49,7 +50,7 @@ public enum FATType: String, Hashable, Sendable, Codable, CustomStringConvertibl
   public var maximumClusterCount: UInt32 {
     switch self {
     case .fat12: 4084
-    // Clusters 2...0xFFF7: ESXi's 1 GiB banks hold 65526 clusters (ESXI.md §2), as Linux accepts.
+    // Clusters 2...0xFFF7, as Linux accepts; the loader's own limit is 0xFFF4 (`LoaderFAT`).
     case .fat16: 65_526
     case .fat32: 0x0FFF_FFF5
     }

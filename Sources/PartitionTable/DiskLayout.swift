@@ -20,10 +20,14 @@ public struct DiskLayout: Hashable, Sendable, Codable {
   /// The table as Linux (sgdisk, libblkid) reads it. Differs from `type` when record 1 fails the
   /// loader's rule but a GPT is there.
   public var linuxType: TableType
-  /// True when the loader can use this table: for GPT, a protective MBR and a primary header and
-  /// entry array with no errors (the loader never falls back to the backup); for MBR, an MBR and
-  /// EBR chain with no errors, and no GPT that Linux would read instead (`esxiSeesMBR`). Not a
-  /// judgement on what the partitions hold.
+  /// True when the loader can use this table, by the loader's own walk alone (`loader`), so
+  /// that it is never false where the loader finds a volume to scan: for GPT, a protective MBR
+  /// and a primary header and entry array that pass `gpt_read_header()` and the entry-array
+  /// CRC (the loader never falls back to the backup, and never looks at AlternateLBA, the
+  /// usable range or overlaps), or, when that CRC fails, MBR records holding a FAT partition;
+  /// for MBR, any volume the loader's walk gives (its problems, such as a broken EBR, are
+  /// findings), and where Linux reads a GPT or no table instead, a FAT partition the loader can
+  /// reach. Not a judgement on what the partitions hold.
   public var esxiBootable: Bool
   /// One verdict per structure, in disk order.
   public var structures: [StructureVerdict]
@@ -31,6 +35,10 @@ public struct DiskLayout: Hashable, Sendable, Codable {
   /// even when findings say it is unsound (a partition past the end of a truncated image, say);
   /// empty when it cannot be read (a bad primary header CRC, say).
   public var partitions: [Partition]
+  /// The volumes as the loader itself walks the table (`get_max_volume`, `get_volume_info`):
+  /// what its bank scan looks at. Differs from `partitions` where the loader's walk differs
+  /// from Linux's (an entry array failing its CRC on a hybrid MBR, an EBR chain).
+  public var loader = LoaderTable(scheme: .none, maxVolume: 0, volumes: [], findings: [], problem: nil)
   /// The partitions as Linux sees them, when that differs from `partitions` (for instance the
   /// backup GPT's, when the primary is bad); nil when the two agree.
   public var linuxPartitions: [Partition]?
@@ -52,4 +60,6 @@ public struct DiskLayout: Hashable, Sendable, Codable {
   public func structure(_ name: String) -> StructureVerdict? { structures.first { $0.name == name } }
   /// The partition with a given number, from `partitions`.
   public func partition(_ number: Int) -> Partition? { partitions.first { $0.number == number } }
+  /// The loader's volume with a given number (`loader.volumes`): where the bank scan reads.
+  public func loaderVolume(_ number: Int) -> Partition? { loader.volumes.first { $0.number == number } }
 }

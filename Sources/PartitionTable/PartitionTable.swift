@@ -18,6 +18,24 @@ public enum PartitionTable {
   /// - Throws: `FormatError` when the source is shorter than one 512-byte sector or the sector
   ///   size is not a power of two in 512...65536; `ReadError` when the medium fails.
   public static func read(from source: any ByteSource, sectorSize: Int? = nil) throws -> DiskLayout {
+    var layout = try readTable(from: source, sectorSize: sectorSize)
+    if layout.loader.scheme == .mbr {
+      // Sector 0 is no protective MBR: the loader walks MBR records and EBRs by its own rules
+      // (no 0x55AA or BootIndicator check on sector 0), whatever Linux makes of it.
+      // Never "cannot read" where the loader's walk gives it a volume to scan: its problems
+      // (a broken EBR, a GPT Linux reads instead) are findings. Where Linux sees no table or
+      // a GPT, records count only when one is a FAT partition the loader can reach (a boot
+      // sector's code read as records is no table).
+      switch layout.linuxType {
+      case .mbr: layout.esxiBootable = !layout.loader.volumes.isEmpty
+      case .gpt, .none: layout.esxiBootable = layout.loader.hasFATVolume(within: layout.sectorCount)
+      }
+      layout.findings += layout.loader.findings
+    }
+    return layout
+  }
+
+  static func readTable(from source: any ByteSource, sectorSize: Int?) throws -> DiskLayout {
     let size = source.byteCount
     guard size >= Int64(MBR.size) else {
       throw FormatError(
@@ -42,6 +60,7 @@ public enum PartitionTable {
       sectorCount: sectors, type: .none, linuxType: .none, esxiBootable: false, structures: [], partitions: [],
       linuxPartitions: nil, findings: [], diskGUID: nil, mbrDiskSignature: nil)
 
+    layout.loader = try LoaderTable.read(from: source, sectorSize: ss)
     let sector0 = try source.read(at: 0, count: MBR.size)
     let hint = BootSectorHint(sector0.span)
     let gptAtLBA1 = try hasGPTSignature(source, at: Int64(ss))
@@ -99,13 +118,26 @@ public enum PartitionTable {
     layout.type = .gpt
     layout.linuxType = .gpt
     layout.structures = [protectiveVerdict(mbr, sectors: layout.sectorCount)] + gpt.verdicts
-    layout.esxiBootable = gpt.primaryOK
+    // The loader's own checks alone decide (see `DiskLayout.esxiBootable`).
+    let loaderReads = layout.loader.scheme == .gpt
+    layout.esxiBootable = loaderReads || layout.loader.hasFATVolume
+    // When the loader reads no table, the findings below say so already.
+    if layout.loader.scheme != .none { layout.findings += layout.loader.findings }
     layout.partitions = gpt.primaryPartitions ?? []
     if gpt.primaryPartitions == nil, let backup = gpt.backupPartitions { layout.linuxPartitions = backup }
     if gpt.primaryPartitions == nil, gpt.backupPartitions == nil { layout.linuxType = .none }
     layout.diskGUID = (gpt.primaryPartitions != nil ? gpt.primaryHeader : gpt.backupHeader)?.diskGUID
     layout.gpt = gpt
-    if !gpt.primaryOK {
+    if !gpt.primaryOK, loaderReads {
+      layout.findings.append(
+        Finding(
+          gpt.backupOK ? .warning : .error, gpt.backupOK ? "primaryGPTBadForUEFI" : "noSoundGPT",
+          (gpt.backupOK
+            ? "the primary GPT fails checks UEFI firmware and Linux make, and the backup GPT is good: they use the backup"
+            : "neither the primary nor the backup GPT is sound by the checks UEFI firmware and Linux make")
+            + "; ESXi's loader checks only the primary's Signature, MyLBA and two CRCs, and reads it",
+          lba: 1))
+    } else if !gpt.primaryOK, !layout.loader.hasFATVolume {
       if gpt.backupOK {
         layout.findings.append(
           Finding(
@@ -179,7 +211,8 @@ public enum PartitionTable {
         hard: false, "SizeInLBA", at: at + Int64(O.sizeInLBA),
         .invalid("of record 1 is \(record.sizeInLBA), expected \(expected) (the disk size less one)"))
     }
-    let others = mbr.entries.enumerated().dropFirst().filter { !$0.element.isEmpty }
+    // Every record that describes a partition, wherever the 0xee record is.
+    let others = mbr.entries.enumerated().filter { !$0.element.isEmpty && $0.element.osType != 0xEE }
     if !others.isEmpty {
       let list = others.map { "\($0.offset + 1) (\(hex2($0.element.osType)))" }.joined(separator: ", ")
       judge.other(

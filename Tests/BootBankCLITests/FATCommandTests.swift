@@ -148,4 +148,30 @@ struct FATCommandTests {
     #expect(cat.stdout.isEmpty)
     #expect(cat.stderr.contains("loops"))
   }
+
+  @Test(
+    "ls reads a volume the loader cannot open as Linux does, and says the loader cannot (libfat_open)",
+    .enabled(if: hasTool("mkfs.fat") && hasTool("mcopy")))
+  func loaderCannotOpen() throws {
+    let dir = try TestPaths.scratchDirectory("fat-loader-refuses")
+    let image = dir.appendingPathComponent("fat4096.img").path
+    // 4096-byte FAT sectors on an image read with 512-byte sectors: esx-boot's libfat_open
+    // refuses a BPB_BytsPerSec that differs from the device's.
+    let mkfs = try run("mkfs.fat", ["-C", "-F", "16", "-S", "4096", "-i", "1234ABCD", image, "65536"])
+    try #require(mkfs.status == 0, "\(mkfs.stderr)")
+    let file = dir.appendingPathComponent("BOOT.CFG")
+    try Data("bootstate=0\n".utf8).write(to: file)
+    try #require(try run("mcopy", ["-i", image, file.path, "::/"]).status == 0)
+    let refused = try BootbankBinary.run(["ls", image, "/"])
+    #expect(refused.status == 0, "\(refused.stderr)")
+    #expect(String(decoding: refused.stdout, as: UTF8.self).contains("BOOT.CFG"))
+    #expect(refused.stderr.contains("ESXi's loader cannot open this FAT volume"), "\(refused.stderr)")
+    #expect(refused.stderr.contains("BPB_BytsPerSec is 4096"), "\(refused.stderr)")
+    // The same tree at 512-byte sectors: no note.
+    let plain = dir.appendingPathComponent("fat512.img").path
+    try #require(try run("mkfs.fat", ["-C", "-F", "16", "-i", "1234ABCD", plain, "65536"]).status == 0)
+    let accepted = try BootbankBinary.run(["ls", plain, "/"])
+    #expect(accepted.status == 0)
+    #expect(!accepted.stderr.contains("ESXi's loader"), "\(accepted.stderr)")
+  }
 }

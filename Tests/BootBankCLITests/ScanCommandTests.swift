@@ -12,11 +12,16 @@ struct ScanCommandTests {
     }
   }
 
-  @Test func aMissingImageIsStatusTwoWithThePathInTheMessage() throws {
-    let (status, object) = try BootbankBinary.json(["scan", "/nonexistent/x.img"])
-    #expect(status == 2)
-    let devices = object["devices"] as? [[String: Any]]
-    #expect((devices?.first?["error"] as? String)?.contains("/nonexistent/x.img") == true)
+  /// One rule for scan, documented: a device that cannot be opened is a finding (status 1),
+  /// its row names it and says why; the warning on stderr names it too.
+  @Test func aMissingImageIsAFindingWithThePathInItsRow() throws {
+    let result = try BootbankBinary.run(["scan", "/nonexistent/x.img", "--json"])
+    #expect(result.status == 1)
+    let object = (try? JSONSerialization.jsonObject(with: result.stdout)) as? [String: Any] ?? [:]
+    let row = (object["devices"] as? [[String: Any]])?.first
+    #expect(row?["path"] as? String == "/nonexistent/x.img")
+    #expect((row?["error"] as? String)?.isEmpty == false)
+    #expect(result.stderr.contains("/nonexistent/x.img"))
   }
 
   @Test func anUnknownOptionIsAUsageError() throws {

@@ -22,12 +22,14 @@ struct ScenarioSweepTests {
       #expect(!(text.text + text.stderr).isEmpty, "\(command.name) \(image): no output")
       let json = try BootbankBinary.run([command.name, Scenarios.path(image), "--json"])
       #expect(json.status == text.status, "\(command.name) \(image): text and JSON disagree on the status")
-      if json.status == 2 && json.stdout.isEmpty {
-        #expect(json.stderr.contains("bootbank: error:"), "\(command.name) \(image)")
-        continue
-      }
       let object = (try? JSONSerialization.jsonObject(with: json.stdout)) as? [String: Any]
       #expect(object != nil, "\(command.name) \(image): JSON does not parse")
+      // An error (status 2) is one line on stderr and `{"error": {"kind", "message", "path"}}`.
+      if json.status == 2, let error = object?["error"] as? [String: Any] {
+        #expect(json.stderr.hasPrefix("bootbank: error:"), "\(command.name) \(image)")
+        #expect(["kind", "message", "path"].allSatisfy { error[$0] != nil }, "\(command.name) \(image)")
+        continue
+      }
       for key in command.keys { #expect(object?[key] != nil, "\(command.name) \(image): no \(key)") }
     }
   }

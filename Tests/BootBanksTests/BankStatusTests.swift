@@ -76,7 +76,7 @@ struct BankStatusTests {
     let status = try BankStatus.read(from: MemoryImage(bytes))
     #expect(status.findings.map(\.kind) == ["bootstateMissing"])
     #expect(status.findings.first?.partition == 5)
-    #expect(status.report.banks.first { $0.partition == 5 }?.bootstate == nil)
+    #expect(status.choice.verdict(for: 5)?.bootstateBefore == nil)
   }
 }
 

@@ -95,22 +95,26 @@ enum BootConfigFindingsProbe {
   static func findings(_ bytes: [UInt8]) -> [Finding] { BootConfig(bytes: bytes).findings(partition: 5) }
 }
 
-@Suite("status report JSON")
-struct BankStatusReportTests {
-  @Test func shapeForScripts() throws {
+@Suite("bank roles")
+struct BankRoleTests {
+  /// The /altbootbank is the fallback shown, bootable or not, so a missing way back shows.
+  @Test func theAltbootbankIsShownEvenWhenItCannotBoot() throws {
     let choice = LoaderReplay.run([
       Fixture.esp(), Fixture.bank(5, "1", updated: "3"), Fixture.bank(6, "3", updated: "2"),
     ])
-    let report = BankStatusReport(choice)
-    #expect(report.next == .init(partition: 5, build: "7.0.3"))
-    #expect(report.fallback == .init(partition: 6, bootable: false))
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let json = String(decoding: try encoder.encode(report), as: UTF8.self)
-    #expect(json.contains("\"bootstateAfter\":2"))
-    #expect(json.contains("\"bootstate\":null"))  // the ESP: keys kept, values null
-    #expect(json.contains("\"role\":\"\\/bootbank\"") || json.contains("\"role\":\"/bootbank\""))
-    let back = try JSONDecoder().decode(BankStatusReport.self, from: Data(json.utf8))
-    #expect(back == report)
+    #expect(choice.next?.partition == 5)
+    #expect(choice.next?.build == "7.0.3")
+    #expect(choice.altbootbank?.partition == 6)
+    #expect(choice.altbootbank?.bootable == false)
+    #expect(choice.verdict(for: 5)?.bootstateAfter == 2)
+  }
+
+  /// Equal `updated`: the first scanned (lower) partition boots, and the choice says it tied.
+  @Test func aTieOnUpdatedIsNamed() {
+    let tie = LoaderReplay.run([Fixture.bank(5, "0", updated: "2"), Fixture.bank(6, "0", updated: "2")])
+    #expect(tie.next?.partition == 5)
+    #expect(tie.tiedUpdated == 2)
+    let clear = LoaderReplay.run([Fixture.bank(5, "0", updated: "1"), Fixture.bank(6, "0", updated: "2")])
+    #expect(clear.tiedUpdated == nil)
   }
 }

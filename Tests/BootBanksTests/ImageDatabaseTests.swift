@@ -237,6 +237,27 @@ struct ImageDatabaseTests {
     #expect(perHostBroken.findings.map(\.kind) == ["payloadGzipInvalid"])
   }
 
+  @Test("SHA-1 is computed only where no SHA-256 (gunzip) is given, or when asked for")
+  func sha1Floor() throws {
+    let manifest = PayloadManifest(database: try ImageDatabase(imgdb: try standardDatabase()))
+    let entry = try #require(manifest.entry(forFile: "sb.v00"))
+    var sha1Only = entry
+    sha1Only.sha256Gunzip = nil
+    let changed = try Self.gzip(baseData + [0x0a])
+    func run(_ entry: PayloadManifest.Entry, all: Bool, _ bytes: [UInt8]) -> PayloadManifest.CheckResult {
+      let check = PayloadManifest.FileCheck(entry: entry, checkSHA1: all)
+      check.feed(bytes)
+      return check.finish()
+    }
+    let floor = run(entry, all: false, changed)
+    #expect(floor.findings.map(\.kind) == ["payloadDigestMismatch"])
+    #expect(floor.sha1Gunzip == nil)
+    #expect(run(entry, all: true, changed).findings.map(\.kind) == ["payloadDigestMismatch", "payloadSHA1Mismatch"])
+    #expect(run(sha1Only, all: false, changed).findings.map(\.kind) == ["payloadSHA1Mismatch"])
+    #expect(run(sha1Only, all: false, sb).findings.isEmpty)
+    #expect(run(sha1Only, all: false, sb).sha1Gunzip == Self.sha1(baseData))
+  }
+
   @Test("content problems are findings: a VIB without descriptor, bad XML, a missing payload")
   func contentFindings() throws {
     let extraVIB = """

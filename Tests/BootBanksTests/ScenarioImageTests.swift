@@ -31,7 +31,7 @@ struct ScenarioImageTests {
     }
     // Read as a plain file (512-byte sectors): the table's sector size must be detected.
     let status = try BankStatus.read(from: TestFileSource(path: image.path))
-    let report = status.report
+    let report = status.choice
     let expected = facts["expected"] as? [String: Any] ?? [:]
 
     let next = expected["next"] as? [String: Any]
@@ -40,11 +40,11 @@ struct ScenarioImageTests {
     if next == nil {
       // Nothing boots: no /bootbank, so no /altbootbank. The generator names the other invalid
       // bank here; the report says null (as `bootbank status` does).
-      #expect(report.fallback == nil, "\(name): fallback")
+      #expect(report.altbootbank == nil, "\(name): fallback")
     } else {
       let fallback = expected["fallback"] as? [String: Any]
-      #expect(report.fallback?.partition == fallback?["partition"] as? Int, "\(name): fallback")
-      #expect(report.fallback?.bootable == fallback?["bootable"] as? Bool, "\(name): fallback bootable")
+      #expect(report.altbootbank?.partition == fallback?["partition"] as? Int, "\(name): fallback")
+      #expect(report.altbootbank?.bootable == fallback?["bootable"] as? Bool, "\(name): fallback bootable")
     }
     #expect(report.rollback == expected["rollback"] as? Bool, "\(name): rollback")
     if let message = expected["message"] as? String {

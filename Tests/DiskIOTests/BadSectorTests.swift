@@ -8,30 +8,12 @@ import Testing
 /// a block device with bad sectors, as a worn USB/SD card has.
 @Suite("Bad sectors", .serialized)
 struct BadSectorTests {
-  /// Serves `image` through FUSE with bytes `first..<first+count` unreadable, attaches a loop
-  /// device to it and runs `body` with the device path.
+  /// A loop device over `image` served through FUSE with bytes `first..<first+count` unreadable.
   static func withBadSectors<R>(_ image: URL, first: Int, count: Int, _ body: (String) throws -> R) throws -> R {
-    let mount = image.deletingLastPathComponent().appendingPathComponent("mnt-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
-    let server = Process()
-    server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    server.arguments = [
-      TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/badsectors.py").path,
-      image.path, mount.path, String(first), String(count),
-    ]
-    try server.run()
-    defer {
-      _ = try? run("fusermount3", ["-u", mount.path])
-      server.waitUntilExit()
-    }
-    let served = mount.appendingPathComponent("disk.img")
-    for _ in 0..<100 where !FileManager.default.fileExists(atPath: served.path) { usleep(50_000) }
-    return try withLoopDevice(served, body)
+    try withUnreadableRange(image, first: first, count: count, body)
   }
 
-  static let available: Bool =
-    loopDevicesAvailable && FileManager.default.fileExists(atPath: "/dev/fuse")
-    && hasTool("fusermount3") && (try? run("/usr/bin/python3", ["-c", "import pyfuse3"]).status) == 0
+  static let available: Bool = badSectorDevicesAvailable
 
   @Test(.enabled(if: available, "needs root, /dev/fuse, fusermount3 and python3-pyfuse3"))
   func anUnreadableSectorIsAnErrorNamingItsLBA() throws {

@@ -4,10 +4,11 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The layout ESXi gives its banks (ESXI.md §2): FAT16 by the BPB (FATSz16 != 0) with 65526
-/// clusters of 16 KiB, above the 65524 that Microsoft's rule, the Linux driver and fsck.fat 4.2
-/// ("Too many clusters (65526) for FAT16 filesystem") allow. We read it as FAT16, and a volume
-/// ESXi boots from is not reported for being the shape ESXi makes.
+/// A FAT16 volume by the BPB (FATSz16 != 0) with 65526 clusters of 16 KiB, above the 65524 that
+/// Microsoft's rule and fsck.fat 4.2 ("Too many clusters (65526) for FAT16 filesystem") allow.
+/// The Linux-style reader reads it as FAT16, as Linux does, for ls/cat/fsck. ESXi's loader cannot
+/// open it (FAT32 by its cluster count, with too small a FAT: `LoaderFATTests`), so real banks
+/// are not laid out this way (ESXI.md §2, corrected).
 @Suite("ESXi bank layout")
 struct ESXiLayoutTests {
   static let clusters = 65_526

@@ -81,3 +81,30 @@ public func withLoopDevice<R>(_ image: URL, sectorSize: Int = 512, readOnly: Boo
 private final class DataBox: @unchecked Sendable {
   var data = Data()
 }
+
+/// Serves `image` through FUSE with bytes `first..<first+count` unreadable, attaches a loop
+/// device to it and runs `body` with the device path.
+public func withUnreadableRange<R>(_ image: URL, first: Int, count: Int, _ body: (String) throws -> R) throws -> R {
+  let mount = image.deletingLastPathComponent().appendingPathComponent("mnt-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+  let server = Process()
+  server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+  server.arguments = [
+    TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/badsectors.py").path,
+    image.path, mount.path, String(first), String(count),
+  ]
+  try server.run()
+  defer {
+    _ = try? run("fusermount3", ["-u", mount.path])
+    server.waitUntilExit()
+  }
+  let served = mount.appendingPathComponent("disk.img")
+  for _ in 0..<100 where !FileManager.default.fileExists(atPath: served.path) { usleep(50_000) }
+  return try withLoopDevice(served, body)
+}
+
+/// True when loop devices over FUSE files with bad sectors can be made here (root, /dev/fuse,
+/// fusermount3, python3-pyfuse3).
+public let badSectorDevicesAvailable: Bool =
+  loopDevicesAvailable && FileManager.default.fileExists(atPath: "/dev/fuse")
+  && hasTool("fusermount3") && (try? run("/usr/bin/python3", ["-c", "import pyfuse3"]).status) == 0

@@ -5,6 +5,7 @@ extern const unsigned long CBlockDevice_BLKGETSIZE64;
 extern const unsigned long CBlockDevice_BLKSSZGET;
 extern const unsigned long CBlockDevice_BLKPBSZGET;
 extern const unsigned long CBlockDevice_BLKFLSBUF;
+extern const unsigned long CBlockDevice_BLKROGET;
 /// lseek whence values for sparse files (need _GNU_SOURCE, which Swift's Glibc import lacks).
 extern const int CBlockDevice_SEEK_DATA;
 extern const int CBlockDevice_SEEK_HOLE;
