@@ -57,7 +57,8 @@ public enum WritePlanner {
 
     var identity: WritePlan.TargetIdentity {
       WritePlan.TargetIdentity(
-        path: source.name, sizeBytes: source.byteCount, sectorSize: source.sectorSize, diskGUID: layout.diskGUID?.description)
+        path: source.name, sizeBytes: source.byteCount, sectorSize: source.sectorSize,
+        diskGUID: layout.diskGUID?.description)
     }
 
     func resolve(_ bank: BankSelector) throws -> BankVerdict {
