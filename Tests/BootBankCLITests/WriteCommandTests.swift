@@ -295,25 +295,12 @@ struct FailingWriteTests {
     let (_, dry) = try BootbankBinary.json(["mark", image, "--bank", "5", "--state", "invalid", "--dry-run"])
     let steps = (dry["plan"] as? [String: Any])?["steps"] as? [[String: Any]] ?? []
     let lba = try #require(steps.first?["lba"] as? Int)
-    let mount = dir.url.appendingPathComponent("mnt")
-    try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
-    let server = Process()
-    server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    server.arguments = [
-      TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/badwrites.py").path, image, mount.path,
-      String(lba * 512), "512",
-    ]
-    try server.run()
-    defer {
-      _ = try? run("fusermount3", ["-u", mount.path])
-      server.waitUntilExit()
-    }
-    let served = mount.appendingPathComponent("disk.img")
-    for _ in 0..<100 where !FileManager.default.fileExists(atPath: served.path) { usleep(50_000) }
     let before = try WriteCommandTests.sha256(image)
     let undo = dir.path("undo.json")
-    let result = try withLoopDevice(served, readOnly: false) { device in
-      try BootbankBinary.run(["mark", device, "--bank", "5", "--state", "invalid", "--yes", "--undo", undo])
+    let result = try withFaultyFile(URL(fileURLWithPath: image), first: lba * 512, count: 512, badWrites: true) {
+      try withLoopDevice($0, readOnly: false) { device in
+        try BootbankBinary.run(["mark", device, "--bank", "5", "--state", "invalid", "--yes", "--undo", undo])
+      }
     }
     #expect(result.status == 3, "\(result.text)\(result.stderr)")
     #expect(result.text.contains("STOPPED PART-WAY"))

@@ -4,15 +4,10 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A FUSE file with an unreadable range (Tests/Fixtures/badsectors.py) under a loop device:
+/// A FUSE file with an unreadable range (Tests/Fixtures/faultydisk.py) under a loop device:
 /// a block device with bad sectors, as a worn USB/SD card has.
 @Suite("Bad sectors", .serialized)
 struct BadSectorTests {
-  /// A loop device over `image` served through FUSE with bytes `first..<first+count` unreadable.
-  static func withBadSectors<R>(_ image: URL, first: Int, count: Int, _ body: (String) throws -> R) throws -> R {
-    try withUnreadableRange(image, first: first, count: count, body)
-  }
-
   static let available: Bool = badSectorDevicesAvailable
 
   @Test(.enabled(if: available, "needs root, /dev/fuse, fusermount3 and python3-pyfuse3"))
@@ -21,23 +16,8 @@ struct BadSectorTests {
     let image = dir.appendingPathComponent("source.img")
     let bytes = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
     try Data(bytes).write(to: image)
-    let mount = dir.appendingPathComponent("mnt")
-    try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
     // Bytes 65536..<69632 are bad: LBA 128-135 with 512-byte sectors.
-    let server = Process()
-    server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    server.arguments = [
-      TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/badsectors.py").path,
-      image.path, mount.path, "65536", "4096",
-    ]
-    try server.run()
-    defer {
-      _ = try? run("fusermount3", ["-u", mount.path])
-      server.waitUntilExit()
-    }
-    let served = mount.appendingPathComponent("disk.img")
-    for _ in 0..<100 where !FileManager.default.fileExists(atPath: served.path) { usleep(50_000) }
-    try withLoopDevice(served) { device in
+    try withUnreadableRange(image, first: 65536, count: 4096) { device in
       let target = try Target(path: device)
       // Good sectors read back exactly.
       #expect(try target.read(at: 0, count: 4096) == Array(bytes[0..<4096]))
@@ -79,7 +59,7 @@ struct BadSectorTests {
     let data = try Data(contentsOf: image, options: .alwaysMapped)
     let start = try #require(data.range(of: content.prefix(64), in: bank6..<data.count)?.lowerBound)
     let bad = (start + 8192) / 4096 * 4096
-    try Self.withBadSectors(image, first: bad, count: 4096) { device in
+    try withUnreadableRange(image, first: bad, count: 4096) { device in
       let result = try BootbankBinary.run(["verify", device, "--json"])
       #expect(result.status == 1)
       let json = (try? JSONSerialization.jsonObject(with: result.stdout)) as? [String: Any] ?? [:]

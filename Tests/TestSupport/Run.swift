@@ -82,16 +82,19 @@ private final class DataBox: @unchecked Sendable {
   var data = Data()
 }
 
-/// Serves `image` through FUSE with bytes `first..<first+count` unreadable, attaches a loop
-/// device to it and runs `body` with the device path.
-public func withUnreadableRange<R>(_ image: URL, first: Int, count: Int, _ body: (String) throws -> R) throws -> R {
+/// Serves `image` through FUSE (Tests/Fixtures/faultydisk.py) as a file whose bytes
+/// `first..<first+count` fail: reads fail there, or with `badWrites` writes fail there (and
+/// writes elsewhere go to `image`). Runs `body` with the served file, then unmounts.
+public func withFaultyFile<R>(
+  _ image: URL, first: Int, count: Int, badWrites: Bool = false, _ body: (URL) throws -> R
+) throws -> R {
   let mount = image.deletingLastPathComponent().appendingPathComponent("mnt-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
   let server = Process()
   server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
   server.arguments = [
-    TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/badsectors.py").path,
-    image.path, mount.path, String(first), String(count),
+    TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/faultydisk.py").path,
+    badWrites ? "writes" : "reads", image.path, mount.path, String(first), String(count),
   ]
   try server.run()
   defer {
@@ -100,7 +103,12 @@ public func withUnreadableRange<R>(_ image: URL, first: Int, count: Int, _ body:
   }
   let served = mount.appendingPathComponent("disk.img")
   for _ in 0..<100 where !FileManager.default.fileExists(atPath: served.path) { usleep(50_000) }
-  return try withLoopDevice(served, body)
+  return try body(served)
+}
+
+/// A read-only loop device over `image` with bytes `first..<first+count` unreadable.
+public func withUnreadableRange<R>(_ image: URL, first: Int, count: Int, _ body: (String) throws -> R) throws -> R {
+  try withFaultyFile(image, first: first, count: count) { try withLoopDevice($0, body) }
 }
 
 /// True when loop devices over FUSE files with bad sectors can be made here (root, /dev/fuse,

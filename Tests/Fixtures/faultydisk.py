@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""Serve one image file through FUSE with unreadable sectors, for bad-sector tests.
+"""Serve one image file through FUSE with a range of sectors that fail, for bad-sector tests.
 
-usage: badsectors.py IMAGE MOUNTPOINT FIRST_BAD_BYTE BAD_BYTE_COUNT
+usage: faultydisk.py reads|writes IMAGE MOUNTPOINT FIRST_BAD_BYTE BAD_BYTE_COUNT
 
-The mount holds one file, `disk.img`, with IMAGE's bytes; any read that touches
-[FIRST_BAD_BYTE, FIRST_BAD_BYTE + BAD_BYTE_COUNT) fails with EIO, as a worn flash
-card does. A loop device over that file is then a block device with bad sectors.
+The mount holds one file, `disk.img`, with IMAGE's bytes. With `reads`, the file is read-only
+and any read that touches [FIRST_BAD_BYTE, FIRST_BAD_BYTE + BAD_BYTE_COUNT) fails with EIO,
+as a worn flash card does. With `writes`, the file is writable (writes go to IMAGE), every
+read succeeds and any write that touches the range fails with EIO, as a card past its write
+endurance does. A loop device over that file is then a block device with bad sectors.
 Runs in the foreground until unmounted (fusermount3 -u MOUNTPOINT).
 """
 import errno
@@ -20,12 +22,16 @@ FILE_INODE = pyfuse3.ROOT_INODE + 1
 NAME = b"disk.img"
 
 
-class BadSectors(pyfuse3.Operations):
-    def __init__(self, image, first, count):
+class FaultyDisk(pyfuse3.Operations):
+    def __init__(self, image, first, count, bad_writes):
         super().__init__()
-        self.fd = os.open(image, os.O_RDONLY)
+        self.bad_writes = bad_writes
+        self.fd = os.open(image, os.O_RDWR if bad_writes else os.O_RDONLY)
         self.size = os.fstat(self.fd).st_size
         self.bad = range(first, first + count)
+
+    def touches_bad(self, off, end):
+        return off < self.bad.stop and end > self.bad.start
 
     async def getattr(self, inode, ctx=None):
         entry = pyfuse3.EntryAttributes()
@@ -34,7 +40,7 @@ class BadSectors(pyfuse3.Operations):
             entry.st_mode = stat.S_IFDIR | 0o555
             entry.st_size = 0
         elif inode == FILE_INODE:
-            entry.st_mode = stat.S_IFREG | 0o444
+            entry.st_mode = stat.S_IFREG | (0o644 if self.bad_writes else 0o444)
             entry.st_size = self.size
         else:
             raise pyfuse3.FUSEError(errno.ENOENT)
@@ -61,22 +67,44 @@ class BadSectors(pyfuse3.Operations):
         if inode != FILE_INODE:
             raise pyfuse3.FUSEError(errno.ENOENT)
         info = pyfuse3.FileInfo(fh=inode)
-        info.direct_io = True  # every read reaches us: the page cache must not hide bad sectors
+        info.direct_io = True  # every request reaches us: the page cache must not hide bad sectors
         info.keep_cache = False
         return info
 
     async def read(self, fh, off, size):
         end = min(off + size, self.size)
-        if off < self.bad.stop and end > self.bad.start:
+        if not self.bad_writes and self.touches_bad(off, end):
             raise pyfuse3.FUSEError(errno.EIO)
         return os.pread(self.fd, end - off, off) if end > off else b""
 
+    async def write(self, fh, off, buf):
+        end = off + len(buf)
+        if not self.bad_writes:
+            raise pyfuse3.FUSEError(errno.EROFS)
+        if end > self.size:
+            raise pyfuse3.FUSEError(errno.ENOSPC)
+        if self.touches_bad(off, end):
+            raise pyfuse3.FUSEError(errno.EIO)
+        return os.pwrite(self.fd, buf, off)
+
+    async def fsync(self, fh, datasync):
+        os.fsync(self.fd)
+
+    async def flush(self, fh):
+        pass
+
+    async def release(self, fh):
+        pass
+
 
 def main():
-    image, mountpoint, first, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    ops = BadSectors(image, first, count)
+    mode, image, mountpoint = sys.argv[1], sys.argv[2], sys.argv[3]
+    first, count = int(sys.argv[4]), int(sys.argv[5])
+    if mode not in ("reads", "writes"):
+        sys.exit("faultydisk.py: the first argument is reads or writes")
+    ops = FaultyDisk(image, first, count, mode == "writes")
     options = set(pyfuse3.default_options)
-    options.add("fsname=badsectors")
+    options.add("fsname=faultydisk")
     options.discard("default_permissions")
     pyfuse3.init(ops, mountpoint, options)
     try:
