@@ -149,23 +149,16 @@ import SystemPackage
 
   /// Fills `raw` from `offset`; returns the error instead of throwing it.
   func readFully(into raw: UnsafeMutableRawBufferPointer, at offset: Int64) -> ReadError? {
-    var done = 0
-    while done < raw.count {
-      let n = unsafe pread(descriptor.rawValue, raw.baseAddress! + done, raw.count - done, off_t(offset + Int64(done)))
-      if n > 0 {
-        done += n
-        continue
-      }
-      if n == 0 {
-        return ReadError(
-          source: path, offset: offset, count: raw.count, sectorSize: sectorSize, kind: .shortRead(got: done))
-      }
-      let err = Glibc.errno
-      if err == EINTR { continue }
+    let (done, err) = unsafe preadFully(descriptor.rawValue, into: raw, at: offset)
+    if err != nil {
       // A buffered read fails for a whole readahead window around a bad sector. Read the rest
       // again sector by sector, bypassing the cache: good sectors are kept, and the error names
       // the first sector that really fails.
       return unsafe readPrecisely(into: raw, from: done, at: offset)
+    }
+    guard done == raw.count else {
+      return ReadError(
+        source: path, offset: offset, count: raw.count, sectorSize: sectorSize, kind: .shortRead(got: done))
     }
     return nil
   }

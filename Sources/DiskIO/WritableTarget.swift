@@ -145,22 +145,15 @@ import SystemPackage
   }
 
   private func readFully(_ fd: Int32, into raw: UnsafeMutableRawBufferPointer, at offset: Int64) -> ReadError? {
-    var done = 0
-    while done < raw.count {
-      let n = unsafe pread(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + Int64(done)))
-      if n > 0 {
-        done += n
-        continue
-      }
-      if n == 0 {
-        return ReadError(
-          source: path, offset: offset, count: raw.count, sectorSize: sectorSize, kind: .shortRead(got: done))
-      }
-      let err = Glibc.errno
-      if err == EINTR { continue }
+    let (done, err) = unsafe preadFully(fd, into: raw, at: offset)
+    if let err {
       return ReadError(
         source: path, offset: offset + Int64(done), count: raw.count - done, sectorSize: sectorSize,
         kind: .io(errno: err, message: Errno(rawValue: err).description))
+    }
+    guard done == raw.count else {
+      return ReadError(
+        source: path, offset: offset, count: raw.count, sectorSize: sectorSize, kind: .shortRead(got: done))
     }
     return nil
   }
