@@ -26,7 +26,7 @@ let package = Package(
     .target(name: "FAT", dependencies: ["DiskFormat"], swiftSettings: settings),
     .target(name: "BootConfig", swiftSettings: settings),
     // gzip (ISA-L igzip inflate, zlib fallback) and a bounded ustar reader.
-    .target(name: "Archive", dependencies: ["DiskFormat", "Checksum", "CISAL", "CZlib"], swiftSettings: settings),
+    .target(name: "Archive", dependencies: ["Checksum", "CISAL", "CZlib"], swiftSettings: settings),
     .target(
       name: "BootBanks",
       dependencies: ["DiskFormat", "PartitionTable", "FAT", "BootConfig", "Checksum", "Archive"],
@@ -41,7 +41,7 @@ let package = Package(
     .target(
       name: "BootBankCLI",
       dependencies: [
-        "BootBanks", "DiskIO", "PartitionTable", "FAT", "Checksum", "BootConfig", "DiskFormat",
+        "BootBanks", "DiskIO", "PartitionTable", "FAT", "Checksum", "Archive", "DiskFormat",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),

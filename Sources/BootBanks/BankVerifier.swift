@@ -242,7 +242,7 @@ public enum BankVerifier {
         integrity: entry == nil && (namedSet.contains(key) || key.hasSuffix(".gz") || key.hasSuffix(".tgz")),
         saved: saved?.file(file.path), savedAlgorithms: saved?.algorithms ?? [], allDigests: allDigests,
         backend: backend)
-      var before = result.findings.count
+      let before = result.findings.count
       do {
         try volume.forEachRun(of: file) { check.feed($0) }
         for finding in check.finish() { add(locate(finding, in: file, volume: volume)) }
@@ -251,7 +251,6 @@ public enum BankVerifier {
       } catch {
         add(.error("fileUnreadable", "\(file.path) cannot be read: \(error)", path: file.path))
       }
-      if key == "boot.cfg" { before = result.findings.count }  // lint findings came earlier
       result.files.append(
         Verification.FileResult(
           path: file.path, size: Int64(file.size), check: check.kind,

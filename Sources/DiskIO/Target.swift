@@ -8,12 +8,13 @@ import SystemPackage
 
 /// An image file or a block device opened read-only, as a `ByteSource`.
 ///
-/// - Files are read through memory-mapped windows: each `withBytes` maps just the pages it
-///   needs and unmaps them when the body returns, so resident memory does not grow with the
-///   image. The file size is checked again before each mapping, so a file that shrank is an
-///   error, not a SIGBUS.
-/// - Block devices are read with `pread` into a buffer, so an unreadable sector is a
-///   `ReadError` naming its LBA, never a signal.
+/// - Files and block devices are read with `pread` into a buffer (the default, measured the
+///   faster here), so an unreadable sector is a `ReadError` naming its LBA, never a signal; a
+///   failed buffered read is retried sector by sector with O_DIRECT to name the sector that
+///   really fails. The holes of sparse files are not read.
+/// - Files can instead be read through memory-mapped windows (`fileStreamMethod`): each
+///   window maps just the pages it needs and is unmapped when the body returns, and the file
+///   size is checked again before each mapping, so a file that shrank is an error, not a SIGBUS.
 @safe public final class Target: ByteSource, @unchecked Sendable {
   public enum Kind: String, Sendable, Codable {
     case file
