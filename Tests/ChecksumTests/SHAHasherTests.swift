@@ -34,12 +34,15 @@ struct SHAHasherTests {
     }
   }
 
-  @Test("sha256sum and sha1sum agree on random buffers", arguments: [1, 55, 56, 64, 1000, 3 << 20])
+  @Test(
+    "sha256sum and sha1sum agree on random buffers",
+    .enabled(if: oraclePath("sha256sum") != nil && oraclePath("sha1sum") != nil, "coreutils' sums are not installed"),
+    arguments: [1, 55, 56, 64, 1000, 3 << 20])
   func systemToolsAgree(count: Int) throws {
     let bytes = pseudoRandomBytes(count: count, seed: UInt64(count))
     let digests = Digester.digest([.sha256, .sha1], of: bytes)
-    if let expected = try oracle("sha256sum", on: bytes) { #expect(digests.sha256Hex == expected) }
-    if let expected = try oracle("sha1sum", on: bytes) { #expect(digests.sha1Hex == expected) }
+    #expect(digests.sha256Hex == (try oracle("sha256sum", on: bytes)))
+    #expect(digests.sha1Hex == (try oracle("sha1sum", on: bytes)))
   }
 
   @Test("finalize keeps the running state, and a copy continues on its own")

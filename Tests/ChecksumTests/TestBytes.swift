@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Deterministic pseudo-random bytes (xorshift64*), so a failure can be reproduced.
 func pseudoRandomBytes(count: Int, seed: UInt64) -> [UInt8] {
@@ -15,15 +16,17 @@ func pseudoRandomBytes(count: Int, seed: UInt64) -> [UInt8] {
   return out
 }
 
-/// Runs an oracle tool on `bytes` written to a temporary file and returns the first word it prints.
-///
-/// - Returns: `nil` (with a printed reason) when the tool is not installed.
-func oracle(_ tool: String, _ arguments: [String] = [], on bytes: [UInt8]) throws -> String? {
-  let candidates = ["/usr/bin/\(tool)", "/bin/\(tool)", "/usr/local/bin/\(tool)"]
-  guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-    print("skipping \(tool) oracle: \(tool) is not installed")
-    return nil
+/// The path of an installed oracle tool, or `nil`.
+func oraclePath(_ tool: String) -> String? {
+  ["/usr/bin/\(tool)", "/bin/\(tool)", "/usr/local/bin/\(tool)"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
   }
+}
+
+/// Runs an oracle tool on `bytes` written to a temporary file and returns the first word it prints.
+/// Tests that call it are `.enabled(if: oraclePath(tool) != nil)`.
+func oracle(_ tool: String, _ arguments: [String] = [], on bytes: [UInt8]) throws -> String {
+  let path = try #require(oraclePath(tool), "\(tool) is not installed")
   let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bootbank-checksum-\(UUID())")
   try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: directory) }
@@ -38,5 +41,5 @@ func oracle(_ tool: String, _ arguments: [String] = [], on bytes: [UInt8]) throw
   let output = pipe.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
   let text = String(decoding: output, as: UTF8.self)
-  return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first.map { String($0).lowercased() }
+  return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first.map { String($0).lowercased() } ?? ""
 }
