@@ -94,7 +94,11 @@ struct JSONSchemaTests {
   func everySchemaIsAValidSchema() throws {
     let names = try FileManager.default.contentsOfDirectory(atPath: Self.schemas.path)
       .filter { $0.hasSuffix(".schema.json") }.sorted()
-    #expect(names.count >= 16, "\(names)")
+    let shapes = [
+      "checksum", "checksum-check", "checksum-manifest", "diff", "error", "extract", "fsck", "info", "ls", "scan",
+      "status", "surface", "undo", "verify", "write",
+    ]
+    #expect(names == shapes.map { $0 + ".schema.json" }.sorted(), "\(names)")
     let check = """
       import json, sys, jsonschema
       for path in sys.argv[1:]:
@@ -179,12 +183,14 @@ struct JSONSchemaTests {
     let dir = try ScratchDirectory("schema-error")
     let missing = dir.path("missing.img")
     let commands: [[String]] = [
-      ["info", missing], ["scan", missing], ["status", missing], ["verify", missing], ["diff", missing],
+      ["info", missing], ["status", missing], ["verify", missing], ["diff", missing],
       ["ls", missing, "--partition", "5"], ["fsck", missing, "--partition", "5"],
       ["extract", missing, "--partition", "5", "-o", dir.path("out")], ["checksum", missing],
       ["checksum", missing, "--check", dir.path("missing.json")], ["surface", missing],
-      ["mark", missing, "--bank", "5", "--state", "invalid", "--dry-run"], ["set-next", missing, "--bank", "5", "--dry-run"],
-      ["rollback", missing, "--dry-run"], ["repair-gpt", missing, "--dry-run"], ["undo", dir.path("missing.json"), missing],
+      ["mark", missing, "--bank", "5", "--state", "invalid", "--dry-run"],
+      ["set-next", missing, "--bank", "5", "--dry-run"],
+      ["rollback", missing, "--dry-run"], ["repair-gpt", missing, "--dry-run"],
+      ["undo", dir.path("missing.json"), missing],
     ]
     var outputs: [Output] = []
     for arguments in commands {
@@ -193,7 +199,11 @@ struct JSONSchemaTests {
       #expect(output.schema == "error.schema.json", "\(output.label): no {\"error\": …} object")
       outputs.append(output)
     }
-    try Self.expectValid(outputs)
+    // scan reports a device it cannot open in its row (status 1), not as an error object.
+    let scan = try Self.output("scan", ["scan", missing])
+    #expect(scan.status == 1)
+    #expect(scan.schema == "scan.schema.json")
+    try Self.expectValid(outputs + [scan])
   }
 
   /// The schemas are not vacuous: a real document with one key removed, one renamed, one added
