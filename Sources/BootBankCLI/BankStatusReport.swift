@@ -41,6 +41,13 @@ struct BankStatusReport: Hashable, Sendable, Codable {
   struct Next: Hashable, Sendable, Codable {
     var partition: Int
     var build: String?
+
+    /// Writes both keys, `build` as `null` when boot.cfg names none.
+    func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(partition, forKey: .partition)
+      try c.encode(build, forKey: .build)
+    }
   }
 
   struct Fallback: Hashable, Sendable, Codable {

@@ -52,7 +52,7 @@ struct InfoReport: Codable {
     /// The table type Linux (sgdisk, libblkid) reads, when it differs from the loader's.
     var linuxType: String
     var esxiBootable: Bool
-    var diskGUID: String?
+    @Nullable var diskGUID: String?
     var structures: [StructureVerdict]
     var findings: [Finding]
   }
@@ -70,7 +70,7 @@ struct InfoReport: Codable {
     @Nullable var mbrType: String?
     var typeName: String
     var name: String
-    var uniqueGUID: String?
+    @Nullable var uniqueGUID: String?
     var attributes: [String]
     var bootable: Bool
     var logical: Bool

@@ -157,8 +157,14 @@ enum WriteSession {
   }
 
   /// A failure before anything was written: message on stderr, status 2.
+  /// The error line on standard error and, with `--json`, the `{"error": …}` object every
+  /// command prints on status 2.
   static func refuse(_ error: any Error, path: String) -> ExitCode {
-    printError(failure(error, path: path).description)
+    let error = failure(error, path: path)
+    printError(error.description)
+    if OutputMode.current.json && !OutputMode.current.quiet {
+      try? printJSON(BootBankCommand.ErrorReport(error: error))
+    }
     return WriteExitStatus.refused.code
   }
 
@@ -255,13 +261,13 @@ struct WriteReport: Encodable {
   var plan: WritePlan
   var dryRun: Bool
   /// written, readBackFailed, refused, stopped (nil for a dry run or a plan refused or empty).
-  var outcome: String?
+  @Nullable var outcome: String? = nil
   var problems: [String] = []
-  var undoFile: String?
+  @Nullable var undoFile: String? = nil
   /// LBAs of the writes issued.
   var writesIssued: [UInt64] = []
   /// What `status` says now (after a write).
-  var status: BankStatusReport?
+  @Nullable var status: BankStatusReport? = nil
 
   init(plan: WritePlan, dryRun: Bool) {
     self.plan = plan

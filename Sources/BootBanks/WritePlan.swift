@@ -24,6 +24,17 @@ public struct WritePlan: Hashable, Sendable, Encodable {
       self.diskGUID = diskGUID
     }
 
+    enum CodingKeys: String, CodingKey { case path, sizeBytes, sectorSize, diskGUID }
+
+    /// Writes every key, `diskGUID` as `null` on an MBR disk.
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(path, forKey: .path)
+      try c.encode(sizeBytes, forKey: .sizeBytes)
+      try c.encode(sectorSize, forKey: .sectorSize)
+      try c.encode(diskGUID, forKey: .diskGUID)
+    }
+
     /// How `other` differs from this identity, or nil when it is the same device.
     public func difference(from other: TargetIdentity) -> String? {
       var parts: [String] = []
@@ -84,6 +95,18 @@ public struct WritePlan: Hashable, Sendable, Encodable {
       /// The bootstate on the device (nil: no bootstate line).
       public var bootstate: Int32?
       public var bootable: Bool
+
+      enum CodingKeys: String, CodingKey { case partition, build, updated, bootstate, bootable }
+
+      /// Writes every key, `null` included.
+      public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(partition, forKey: .partition)
+        try c.encode(build, forKey: .build)
+        try c.encode(updated, forKey: .updated)
+        try c.encode(bootstate, forKey: .bootstate)
+        try c.encode(bootable, forKey: .bootable)
+      }
     }
     /// The partition the loader boots (nil: "No hypervisor found.").
     public var next: Int?
@@ -92,6 +115,18 @@ public struct WritePlan: Hashable, Sendable, Encodable {
     public var fallback: Int?
     public var banks: [Bank]
     public var messages: [String]
+
+    enum CodingKeys: String, CodingKey { case next, build, fallback, banks, messages }
+
+    /// Writes every key, `null` included.
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(next, forKey: .next)
+      try c.encode(build, forKey: .build)
+      try c.encode(fallback, forKey: .fallback)
+      try c.encode(banks, forKey: .banks)
+      try c.encode(messages, forKey: .messages)
+    }
 
     public init(_ choice: BankChoice) {
       next = choice.nextPartition
@@ -124,6 +159,20 @@ public struct WritePlan: Hashable, Sendable, Encodable {
   public var refusal: String?
   /// What the plan does not do, or what to know about it.
   public var notes: [String]
+
+  enum CodingKeys: String, CodingKey { case command, target, steps, before, after, refusal, notes }
+
+  /// Writes every key, `refusal` as `null` when the plan may be executed.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(command, forKey: .command)
+    try c.encode(target, forKey: .target)
+    try c.encode(steps, forKey: .steps)
+    try c.encode(before, forKey: .before)
+    try c.encode(after, forKey: .after)
+    try c.encode(refusal, forKey: .refusal)
+    try c.encode(notes, forKey: .notes)
+  }
 
   public var writes: [Step] { steps.filter { $0.kind == .write } }
   public var isEmpty: Bool { writes.isEmpty }
