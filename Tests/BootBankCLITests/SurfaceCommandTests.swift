@@ -57,6 +57,10 @@ struct SurfaceCommandTests {
       let result = try BootbankBinary.run(["surface", device, "--mapfile", mapfile, "--json"])
       #expect(result.status == 1, "\(result.stderr)")
       let json = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+      if JSONSchemaTests.hasJSONSchema {
+        // A real damage item against the schema scripts rely on.
+        #expect(try JSONSchemaTests.validate([("surface.schema.json", json)]) == [nil])
+      }
       #expect(json["unreadableBytes"] as? Int == 4096)
       #expect(json["nextBootPartition"] as? Int == 6)
       let damage = json["damage"] as? [[String: Any]] ?? []
