@@ -82,8 +82,13 @@ extension ImageDatabase {
 
   /// The root element of an XML document, read strictly (FoundationXML's `XMLDocument` on
   /// Linux recovers from broken XML silently, so `XMLParser` builds the tree); external
-  /// entities are never resolved.
+  /// entities are never resolved. Bytes that are not UTF-8 are refused first: FoundationXML's
+  /// parser traps on an element or attribute name libxml2 hands over in invalid UTF-8.
   private static func document(_ bytes: [UInt8]) throws -> XMLTree.Element {
+    if let offset = firstInvalidUTF8(bytes) {
+      throw ImageDatabaseXMLError(
+        description: "not UTF-8: invalid byte 0x\(hex(bytes[offset])) at byte offset \(offset)")
+    }
     let parser = XMLParser(data: Data(bytes))
     parser.shouldProcessNamespaces = true
     parser.shouldResolveExternalEntities = false
@@ -100,5 +105,24 @@ extension ImageDatabase {
           "not well-formed XML (XMLParser error \(code) at line \(parser.lineNumber), column \(parser.columnNumber))")
     }
     return root
+  }
+
+  /// The byte offset of the first byte that does not start a valid UTF-8 sequence, or `nil`.
+  static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = bytes.makeIterator()
+    var offset = 0
+    while true {
+      switch parser.parseScalar(from: &iterator) {
+      case .valid(let encoded): offset += encoded.count
+      case .emptyInput: return nil
+      case .error: return offset
+      }
+    }
+  }
+
+  private static func hex(_ byte: UInt8) -> String {
+    let digits = String(byte, radix: 16, uppercase: true)
+    return digits.count == 1 ? "0" + digits : digits
   }
 }
