@@ -9,11 +9,17 @@
 # FUZZ_TARGETS   targets to run (default: all)
 # FUZZ_DIR       work folder (default .build-fuzz)
 # FUZZ_JOBS      targets run at once (default 1)
+# FUZZ_CONFIG    the build configuration make fuzz built (default release)
+# ASAN_OPTIONS   default: no leak check (the Swift runtime's caches live for the process) and no
+#                allocation stacks in reports (recording them took most of the time; re-run a
+#                saved input with ASAN_OPTIONS=detect_leaks=0 to get them)
 set -u
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 FUZZ_DIR=${FUZZ_DIR:-.build-fuzz}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
-BIN=$FUZZ_DIR/debug/bootbank-fuzz
+FUZZ_CONFIG=${FUZZ_CONFIG:-release}
+BIN=$FUZZ_DIR/$FUZZ_CONFIG/bootbank-fuzz
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:malloc_context_size=0}
 ALL="partition-table fat boot-config loader-replay archive image-database"
 TARGETS=${FUZZ_TARGETS:-$ALL}
 
@@ -30,7 +36,7 @@ run_one() {
   local target=$1
   local corpus=$FUZZ_DIR/corpus/$target seeds=$FUZZ_DIR/seeds/$target log=$FUZZ_DIR/logs/$target.log
   mkdir -p "$corpus" "$seeds" "$FUZZ_DIR/crashes" "$FUZZ_DIR/logs"
-  BOOTBANK_FUZZ_TARGET=$target ASAN_OPTIONS=detect_leaks=0 "$BIN" \
+  BOOTBANK_FUZZ_TARGET=$target "$BIN" \
     -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
     -max_len="$(max_len "$target")" -print_final_stats=1 -print_pcs=0 \
     -artifact_prefix="$FUZZ_DIR/crashes/$target-" "$corpus" "$seeds" >"$log" 2>&1
