@@ -46,6 +46,40 @@ struct FuzzRegressionTests {
     #expect(invalid.first?.message.contains("not UTF-8: invalid byte 0xFF at byte offset 3524") == true)
   }
 
+  /// FoundationXML calls `strlen` on the null data libxml2 passes for `<?target?>`.
+  @Test("a processing instruction is a finding, not a null dereference in FoundationXML")
+  func processingInstruction() throws {
+    let xml = try Self.input(.imageDatabase, "processing-instruction-without-data.xml")
+    #expect(xml.starts(with: Array("<?xmutfg?>".utf8)))
+    let database = try ImageDatabase(imgdb: Self.imgdb(profile: xml))
+    #expect(database.profiles.isEmpty)
+    let messages = database.findings.filter { $0.kind == "imgdbXMLInvalid" }.map(\.message)
+    #expect(messages.count == 1)
+    #expect(messages.first?.contains("a processing instruction at byte offset 0") == true)
+  }
+
+  @Test("the XML declaration, after a byte order mark or not, is no processing instruction")
+  func declarationAccepted() throws {
+    let profile = "<imageprofile><viblist><vib><vib-id>VMW_bootbank_esx-base_1</vib-id></vib></viblist></imageprofile>"
+    for prefix in ["<?xml version=\"1.0\"?>\n", "\u{FEFF}<?xml version=\"1.0\" encoding=\"utf-8\"?>", ""] {
+      let database = try ImageDatabase(imgdb: Self.imgdb(profile: Array((prefix + profile).utf8)))
+      #expect(database.profiles.count == 1, "\(prefix.debugDescription)")
+    }
+    // Later, or with another target, `<?` is refused where it starts.
+    for (text, offset) in [("<?xml version=\"1.0\"?><?pi x?>" + profile, 21), ("<?xml-stylesheet x?>" + profile, 0)] {
+      let database = try ImageDatabase(imgdb: Self.imgdb(profile: Array(text.utf8)))
+      #expect(database.profiles.isEmpty)
+      let message = database.findings.first { $0.kind == "imgdbXMLInvalid" }?.message ?? ""
+      #expect(message.contains("a processing instruction at byte offset \(offset)"), "\(message)")
+    }
+  }
+
+  static func imgdb(profile: [UInt8]) -> [UInt8] {
+    let tar =
+      TarBuilder.member(ImageDatabase.profilesDirectory + "profile", profile) + [UInt8](repeating: 0, count: 1024)
+    return TarBuilder.gzipStored(tar)
+  }
+
   @Test("the same descriptor without the damage still parses")
   func undamagedDescriptor() throws {
     var xml = try Self.input(.imageDatabase, "invalid-utf8-attribute-name.xml")
