@@ -50,7 +50,7 @@ lint:
 test: deps images lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
-	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) FUZZ_JOBS=2
 
 # One libFuzzer target per parser (Sources/FuzzTargets), built with AddressSanitizer into
 # .build-fuzz, seeded from the fixtures and the corpus; fails on any crash, hang or runaway
