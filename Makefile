@@ -1,10 +1,19 @@
-# bootbank: build, test, demo, bench, images, install.
+# bootbank: build, test, fuzz, demo, bench, images, install.
 # `make test` and `make demo` install what they need with apt-get when it is missing.
 
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 RELEASE    := .build/release/bootbank
 IMAGES_DIR := images
+# `make fuzz`: seconds per libFuzzer target (CI: 30), targets run at once, and the corpus of real
+# images the seeds also come from when it is present.
+FUZZ_SECONDS ?= 30
+FUZZ_JOBS    ?= 1
+FUZZ_CORPUS  ?= ../shared/corpus
+# The fuzzers' build: release runs ~25x more executions a second than debug.
+FUZZ_CONFIG  ?= release
+# `make test` (so CI) fuzzes each target this long, after running every seed once.
+TEST_FUZZ_SECONDS ?= 30
 
 # Debian packages: libraries we link, and the tools the tests use as independent oracles.
 APT_BUILD  := pkg-config libblkid-dev libisal-dev zlib1g-dev libxml2-dev
@@ -12,7 +21,7 @@ APT_TOOLS  := gdisk fdisk dosfstools mtools rhash bmap-tools xxd xz-utils gzip p
               fuse3 python3-pyfuse3 isal openssl python3-jsonschema
 APT_ALL    := $(APT_BUILD) $(APT_TOOLS)
 
-.PHONY: all build deps lint test demo bench images check-images install clean man completions deb install-files
+.PHONY: all build deps lint test fuzz demo bench images check-images install clean man completions deb install-files
 
 all: build
 
@@ -43,6 +52,16 @@ lint:
 test: deps images lint deb
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) FUZZ_JOBS=2
+
+# One libFuzzer target per parser (Sources/FuzzTargets), built with AddressSanitizer into
+# .build-fuzz, seeded from the fixtures and the corpus; fails on any crash, hang or runaway
+# allocation (the input is kept under .build-fuzz/crashes/). scripts/fuzz.sh lists the knobs.
+fuzz: deps images
+	$(SWIFT) build -c $(FUZZ_CONFIG) --scratch-path .build-fuzz --product bootbank-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	python3 scripts/fuzz-seeds.py $(IMAGES_DIR) .build-fuzz/seeds $(FUZZ_CORPUS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_CONFIG=$(FUZZ_CONFIG) bash scripts/fuzz.sh
 
 demo: build images
 	$(RELEASE) info $(IMAGES_DIR)/esxi7.img
@@ -106,4 +125,4 @@ deb: deps
 	  dpkg-deb --root-owner-group --build $(DEB_ROOT) bootbank_$${version}_amd64.deb
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -50,6 +50,17 @@ let package = Package(
     .executableTarget(
       name: "bootbank-bench", dependencies: ["Checksum", "CISAL", "CZlib"], path: "Benchmarks/Kernels",
       swiftSettings: settings),
+    // `make fuzz`: one libFuzzer target per parser (FuzzTargets), run by bootbank-fuzz, built with
+    // -sanitize=fuzzer,address and -D FUZZING (its main starts libFuzzer's driver); a plain build
+    // replays saved inputs instead.
+    .target(
+      name: "FuzzTargets",
+      dependencies: ["DiskFormat", "PartitionTable", "FAT", "BootConfig", "Archive", "BootBanks", "Checksum"],
+      swiftSettings: settings),
+    .target(name: "CLibFuzzer"),
+    .executableTarget(
+      name: "bootbank-fuzz", dependencies: ["FuzzTargets", "CLibFuzzer"], path: "Sources/BootBankFuzz",
+      swiftSettings: settings),
 
     .target(name: "TestSupport", dependencies: ["DiskFormat"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(name: "DiskFormatTests", dependencies: ["DiskFormat", "TestSupport"], swiftSettings: settings),
@@ -61,6 +72,7 @@ let package = Package(
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Checksum", "TestSupport"], swiftSettings: settings),
     .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"], swiftSettings: settings),
     .testTarget(name: "BootBanksTests", dependencies: ["BootBanks", "TestSupport"], swiftSettings: settings),
+    .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"], swiftSettings: settings),
     .testTarget(name: "DiskIOTests", dependencies: ["DiskIO", "TestSupport"], swiftSettings: settings),
     .testTarget(
       name: "BootBankCLITests",

@@ -82,8 +82,18 @@ extension ImageDatabase {
 
   /// The root element of an XML document, read strictly (FoundationXML's `XMLDocument` on
   /// Linux recovers from broken XML silently, so `XMLParser` builds the tree); external
-  /// entities are never resolved.
+  /// entities are never resolved. Two shapes FoundationXML's parser crashes on are refused
+  /// before it sees them: bytes that are not UTF-8 (it traps on an element or attribute name
+  /// libxml2 hands over in invalid UTF-8) and processing instructions (it calls `strlen` on the
+  /// null data of `<?target?>`); ESXi writes neither.
   private static func document(_ bytes: [UInt8]) throws -> XMLTree.Element {
+    if let offset = firstInvalidUTF8(bytes) {
+      throw ImageDatabaseXMLError(
+        description: "not UTF-8: invalid byte 0x\(hex(bytes[offset])) at byte offset \(offset)")
+    }
+    if let offset = firstProcessingInstruction(bytes) {
+      throw ImageDatabaseXMLError(description: "a processing instruction at byte offset \(offset)")
+    }
     let parser = XMLParser(data: Data(bytes))
     parser.shouldProcessNamespaces = true
     parser.shouldResolveExternalEntities = false
@@ -100,5 +110,41 @@ extension ImageDatabase {
           "not well-formed XML (XMLParser error \(code) at line \(parser.lineNumber), column \(parser.columnNumber))")
     }
     return root
+  }
+
+  /// The byte offset of the first `<?` that is not the XML declaration (`<?xml` followed by
+  /// white space at byte 0, or after a UTF-8 byte order mark), or `nil`.
+  static func firstProcessingInstruction(_ bytes: [UInt8]) -> Int? {
+    let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    var at = start
+    while at + 1 < bytes.count {
+      if bytes[at] == UInt8(ascii: "<") && bytes[at + 1] == UInt8(ascii: "?") {
+        let declaration =
+          at == start && bytes.count > at + 5 && Array(bytes[(at + 2)..<(at + 5)]) == Array("xml".utf8)
+          && [0x20, 0x09, 0x0A, 0x0D].contains(bytes[at + 5])
+        if !declaration { return at }
+      }
+      at += 1
+    }
+    return nil
+  }
+
+  /// The byte offset of the first byte that does not start a valid UTF-8 sequence, or `nil`.
+  static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = bytes.makeIterator()
+    var offset = 0
+    while true {
+      switch parser.parseScalar(from: &iterator) {
+      case .valid(let encoded): offset += encoded.count
+      case .emptyInput: return nil
+      case .error: return offset
+      }
+    }
+  }
+
+  private static func hex(_ byte: UInt8) -> String {
+    let digits = String(byte, radix: 16, uppercase: true)
+    return digits.count == 1 ? "0" + digits : digits
   }
 }
