@@ -174,6 +174,44 @@ struct ImageCommandTests {
     #expect(text.text.contains("partition 7: skipped"))
   }
 
+  /// Other layouts: an MBR disk with EBRs, a 4Kn disk, and the real 7.x LBAs. The copy's
+  /// table (sfdisk) and verify's verdict equal the original's.
+  @Test(
+    .enabled(if: tools, Comment(rawValue: reason)),
+    .enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)),
+    arguments: ["esxi-mbr.img", "esxi7-4kn.img", "esxi7-real-layout.img"])
+  func otherLayoutsCopyWithTheirTables(_ name: String) throws {
+    let dir = try TestPaths.scratchDirectory("image-layouts")
+    let source = Scenarios.path(name)
+    let out = dir.appendingPathComponent("out.img.gz").path
+    let result = try BootbankBinary.run(["image", source, "-o", out])
+    #expect(result.status == 0, "\(result.stderr)")
+    let dest = dir.appendingPathComponent("dest.img").path
+    let copy = try run("bmaptool", ["copy", out, dest])
+    #expect(copy.status == 0, "bmaptool copy: \(copy.stderr)")
+    if name.contains("4kn") {
+      // sfdisk reads an image file at 512-byte sectors: compare the table sectors themselves
+      // (LBA 0-5 and the last 5 LBAs of 4096 bytes: MBR, both GPT headers and entry arrays).
+      let original = try Data(contentsOf: URL(fileURLWithPath: source))
+      let copied = try Data(contentsOf: URL(fileURLWithPath: dest))
+      try #require(copied.count == original.count)
+      #expect(copied.prefix(6 * 4096) == original.prefix(6 * 4096))
+      #expect(copied.suffix(5 * 4096) == original.suffix(5 * 4096))
+    } else {
+      let table = { (path: String) in
+        try run("sfdisk", ["-d", path]).text.replacingOccurrences(of: path, with: "X")
+      }
+      let original = try table(source)
+      #expect(original.contains("start="))
+      #expect(try table(dest) == original)
+    }
+    let before = try BootbankBinary.json(["verify", source])
+    let after = try BootbankBinary.json(["verify", dest])
+    #expect(after.status == before.status)
+    #expect(after.object["verdict"] as? String == before.object["verdict"] as? String)
+    #expect(after.object["summary"] as? String == before.object["summary"] as? String)
+  }
+
   @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
   func refusesAnOutputThatExistsOrIsTheTarget() throws {
     let dir = try TestPaths.scratchDirectory("image-refuse")
