@@ -71,6 +71,7 @@ demo: build images
 bench: build
 	bash Benchmarks/bench.sh
 	bash Benchmarks/bench-verify.sh
+	bash Benchmarks/bench-image.sh
 
 # The man page comes from argument-parser's generate-manual tool (the same help text as
 # --help), the completion scripts from the binary itself; both from BIN.

@@ -35,7 +35,7 @@ let package = Package(
     .target(
       name: "DiskIO",
       dependencies: [
-        "DiskFormat", "CBlockDevice", "CBlkid", .product(name: "SystemPackage", package: "swift-system"),
+        "DiskFormat", "CBlockDevice", "CBlkid", "CZlib", .product(name: "SystemPackage", package: "swift-system"),
       ],
       swiftSettings: settings + [.strictMemorySafety()]),
     .target(

@@ -12,7 +12,8 @@ public struct BootBankCommand: ParsableCommand {
       which write through one path: a plan (--dry-run shows it), a confirmation, an undo file, and a \
       read-back from the medium. Undo files go to /var/lib/bootbank/undo/ as root, else to \
       $XDG_STATE_HOME/bootbank/undo/ (~/.local/state/bootbank/undo/); --undo FILE names one, and \
-      `bootbank undo FILE TARGET` puts the old bytes back.
+      `bootbank undo FILE TARGET` puts the old bytes back. image reads the target and writes \
+      only its OUT file and the bmap beside it.
 
       \(ExitStatus.helpText)
 

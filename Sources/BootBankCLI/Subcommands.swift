@@ -13,6 +13,7 @@ extension BootBankCommand {
     Extract.self,
     CheckFAT.self,
     Surface.self,
+    Image.self,
     ChecksumCommand.self,
     Mark.self,
     SetNext.self,
