@@ -95,8 +95,8 @@ struct JSONSchemaTests {
     let names = try FileManager.default.contentsOfDirectory(atPath: Self.schemas.path)
       .filter { $0.hasSuffix(".schema.json") }.sorted()
     let shapes = [
-      "checksum", "checksum-check", "checksum-manifest", "diff", "error", "extract", "fsck", "info", "ls", "scan",
-      "status", "surface", "undo", "verify", "write",
+      "checksum", "checksum-check", "checksum-manifest", "diff", "error", "extract", "fsck", "image", "info", "ls",
+      "scan", "status", "surface", "undo", "verify", "write",
     ]
     #expect(names == shapes.map { $0 + ".schema.json" }.sorted(), "\(names)")
     let check = """
@@ -141,6 +141,7 @@ struct JSONSchemaTests {
       try Self.output("checksum", ["checksum", path]),
       try Self.output("checksum", ["checksum", path, "--files", "--algo", "crc32,sha256,sha1"]),
       try Self.output("surface", ["surface", path, "--banks-only"]),
+      try Self.output("image", ["image", path, "-o", dir.path("copy.img")]),
     ]
     var files: [(label: String, schema: String, path: String)] = []
     if FileManager.default.fileExists(atPath: manifest) {
