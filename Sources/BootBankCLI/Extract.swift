@@ -92,7 +92,6 @@ struct Extract: ReportingCommand {
         }
         guard fm.createFile(atPath: url.path, contents: nil) else {
           throw CLIError(.cannotWrite, path: url.path, "cannot create the file")
-          return
         }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }

@@ -22,7 +22,7 @@ public enum DurableFile {
       if n < 0 && Glibc.errno == EINTR { continue }
       guard n > 0 else {
         let err = Glibc.errno
-        unlink(path)
+        unsafe unlink(path)
         throw DiskIOError(
           .write, path: path, errno: n < 0 ? Errno(rawValue: err) : nil, detail: n == 0 ? "short write" : nil)
       }
@@ -30,7 +30,7 @@ public enum DurableFile {
     }
     guard fsync(fd) == 0 else {
       let err = Errno(rawValue: Glibc.errno)
-      unlink(path)
+      unsafe unlink(path)
       throw DiskIOError(.sync, path: path, errno: err)
     }
     let dir = unsafe open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -70,7 +70,7 @@ public enum DurableFile {
     }
     let up = parent(of: path)
     if up != path && up != "." { try makeDirectories(up) }
-    guard mkdir(path, 0o700) == 0 || Glibc.errno == EEXIST else {
+    guard unsafe mkdir(path, 0o700) == 0 || Glibc.errno == EEXIST else {
       throw DiskIOError(.open, path: path, errno: Errno(rawValue: Glibc.errno), detail: "cannot create the directory")
     }
   }

@@ -46,7 +46,7 @@ import SystemPackage
       guard status == Z_OK else {
         unsafe stream.deallocate()
         close(fd)
-        unlink(path)
+        unsafe unlink(path)
         throw DiskIOError(.write, path: path, detail: "deflateInit2 failed: \(status)")
       }
       unsafe deflater = stream
@@ -63,7 +63,7 @@ import SystemPackage
 
   /// Removes the file (after a failure: a half-written image is worse than none).
   public func abandon() {
-    unlink(path)
+    unsafe unlink(path)
   }
 
   /// Stores `bytes` at `offset` (not before the end of the previous write).

@@ -19,7 +19,7 @@ extension Target {
   /// The method `stream` uses when none is named: pread, which measured faster than mapped
   /// windows on page-cached files (BENCHMARKS.md) and is the only safe one for devices.
   /// Files use `fileStreamMethod`; devices always pread.
-  public var defaultStreamMethod: StreamMethod { kind == .file ? Target.fileStreamMethod : .pread }
+  public var defaultStreamMethod: StreamMethod { kind == .file ? unsafe Target.fileStreamMethod : .pread }
 
   /// How `stream` reads files when no method is named. A program sets it once, before any work
   /// starts (the command line maps `BOOTBANK_READ=mmap` onto it).
