@@ -88,40 +88,16 @@ public struct DiskImagePlan: Hashable, Sendable {
     }
     let block = Int64(blockSize)
     func blocks(_ ranges: [Range<Int64>]) -> [Range<Int64>] {
-      merge(
+      ByteRanges.merge(
         ranges.filter { !$0.isEmpty }.map { ($0.lowerBound / block)..<(($0.upperBound + block - 1) / block) })
     }
     let wholeBlocks = blocks(whole)
     var pieces = wholeBlocks.map { Piece(blocks: $0, kind: .whole) }
     for range in blocks(dataOnly) {
-      pieces += subtract(wholeBlocks, from: range).map { Piece(blocks: $0, kind: .dataOnly) }
+      pieces += ByteRanges.subtract(wholeBlocks, from: range).map { Piece(blocks: $0, kind: .dataOnly) }
     }
     pieces.sort { $0.blocks.lowerBound < $1.blocks.lowerBound }
     return DiskImagePlan(imageSize: size, blockSize: blockSize, pieces: pieces, partitions: partitions)
-  }
-
-  static func merge(_ ranges: [Range<Int64>]) -> [Range<Int64>] {
-    var merged: [Range<Int64>] = []
-    for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-      if let last = merged.last, range.lowerBound <= last.upperBound {
-        merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
-      } else {
-        merged.append(range)
-      }
-    }
-    return merged
-  }
-
-  /// `range` minus the ascending, disjoint `holes`.
-  static func subtract(_ holes: [Range<Int64>], from range: Range<Int64>) -> [Range<Int64>] {
-    var out: [Range<Int64>] = []
-    var cursor = range.lowerBound
-    for hole in holes where hole.overlaps(range) {
-      if hole.lowerBound > cursor { out.append(cursor..<hole.lowerBound) }
-      cursor = max(cursor, hole.upperBound)
-    }
-    if cursor < range.upperBound { out.append(cursor..<range.upperBound) }
-    return out
   }
 }
 

@@ -30,19 +30,7 @@ public enum SurfaceScan {
       let start = Int64(partition.firstLBA) * sector
       ranges.append(start..<(start + Int64(partition.sizeBytes)))
     }
-    return merge(ranges.map { $0.clamped(to: 0..<size) }.filter { !$0.isEmpty })
-  }
-
-  static func merge(_ ranges: [Range<Int64>]) -> [Range<Int64>] {
-    var merged: [Range<Int64>] = []
-    for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-      if let last = merged.last, range.lowerBound <= last.upperBound {
-        merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
-      } else {
-        merged.append(range)
-      }
-    }
-    return merged
+    return ByteRanges.merge(ranges.map { $0.clamped(to: 0..<size) }.filter { !$0.isEmpty })
   }
 
   /// Reads `ranges` of `source` that `map` has not finished, marking each byte read `+` and
@@ -59,15 +47,8 @@ public enum SurfaceScan {
     let sector = Int64(max(1, source.sectorSize))
     let piece = max(sector, Int64(pieceBytes) / sector * sector)
     // What is left: the wanted ranges minus what an earlier run finished.
-    var todo: [Range<Int64>] = []
-    for range in ranges {
-      var cursor = range.lowerBound
-      for done in map.ranges(.finished) where done.overlaps(range) {
-        if done.lowerBound > cursor { todo.append(cursor..<done.lowerBound) }
-        cursor = max(cursor, done.upperBound)
-      }
-      if cursor < range.upperBound { todo.append(cursor..<range.upperBound) }
-    }
+    let finished = map.ranges(.finished)
+    let todo = ranges.flatMap { ByteRanges.subtract(finished, from: $0) }
     let total = todo.reduce(Int64(0)) { $0 + Int64($1.count) }
     var done: Int64 = 0
     map.currentStatus = "?"

@@ -29,9 +29,9 @@ struct DiskImagePlanTests {
   }
 
   @Test func subtractLeavesWhatTheHolesDoNotCover() {
-    #expect(DiskImagePlan.subtract([2..<4, 6..<7], from: 0..<10) == [0..<2, 4..<6, 7..<10])
-    #expect(DiskImagePlan.subtract([0..<10], from: 3..<5) == [])
-    #expect(DiskImagePlan.merge([5..<8, 0..<2, 2..<3, 7..<9]) == [0..<3, 5..<9])
+    #expect(ByteRanges.subtract([2..<4, 6..<7], from: 0..<10) == [0..<2, 4..<6, 7..<10])
+    #expect(ByteRanges.subtract([0..<10], from: 3..<5) == [])
+    #expect(ByteRanges.merge([5..<8, 0..<2, 2..<3, 7..<9]) == [0..<3, 5..<9])
   }
 
   /// Whole pieces are mapped zeros included; data-only pieces only where a block is non-zero;
