@@ -1,4 +1,5 @@
 import BootBanks
+import DiskFormat
 
 /// The JSON shape of `bootbank status --json`, built from a `BankChoice`.
 ///
@@ -8,46 +9,26 @@ import BootBanks
 struct BankStatusReport: Hashable, Sendable, Codable {
   struct Bank: Hashable, Sendable, Codable {
     var partition: Int
-    var role: BankRole?
+    @Nullable var role: BankRole?
     /// 32 hex digits (the kernel's `bootUUID`), or `nil` without the magic.
-    var uuid: String?
+    @Nullable var uuid: String?
     /// The `/vmfs/volumes` form.
-    var volumesUUID: String?
-    var build: String?
-    var updated: UInt32?
+    @Nullable var volumesUUID: String?
+    @Nullable var build: String?
+    @Nullable var updated: UInt32?
     /// As on disk; `nil` when missing (the loader reads 0).
-    var bootstate: Int32?
+    @Nullable var bootstate: Int32?
     /// What the loader holds and writes; `nil` when it does not count the partition.
-    var bootstateAfter: Int32?
+    @Nullable var bootstateAfter: Int32?
     var bootable: Bool
     var reason: String
 
-    /// Writes every key, `null` included, so scripts can rely on the key set.
-    func encode(to encoder: any Encoder) throws {
-      var c = encoder.container(keyedBy: CodingKeys.self)
-      try c.encode(partition, forKey: .partition)
-      try c.encode(role, forKey: .role)
-      try c.encode(uuid, forKey: .uuid)
-      try c.encode(volumesUUID, forKey: .volumesUUID)
-      try c.encode(build, forKey: .build)
-      try c.encode(updated, forKey: .updated)
-      try c.encode(bootstate, forKey: .bootstate)
-      try c.encode(bootstateAfter, forKey: .bootstateAfter)
-      try c.encode(bootable, forKey: .bootable)
-      try c.encode(reason, forKey: .reason)
-    }
   }
 
   struct Next: Hashable, Sendable, Codable {
     var partition: Int
-    var build: String?
+    @Nullable var build: String?
 
-    /// Writes both keys, `build` as `null` when boot.cfg names none.
-    func encode(to encoder: any Encoder) throws {
-      var c = encoder.container(keyedBy: CodingKeys.self)
-      try c.encode(partition, forKey: .partition)
-      try c.encode(build, forKey: .build)
-    }
   }
 
   struct Fallback: Hashable, Sendable, Codable {
@@ -56,20 +37,10 @@ struct BankStatusReport: Hashable, Sendable, Codable {
   }
 
   var banks: [Bank]
-  var next: Next?
+  @Nullable var next: Next?
   var rollback: Bool
-  var fallback: Fallback?
+  @Nullable var fallback: Fallback?
   var messages: [String]
-
-  /// Writes every key, `null` included.
-  func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(banks, forKey: .banks)
-    try c.encode(next, forKey: .next)
-    try c.encode(rollback, forKey: .rollback)
-    try c.encode(fallback, forKey: .fallback)
-    try c.encode(messages, forKey: .messages)
-  }
 
   init(_ choice: BankChoice) {
     banks = choice.banks.map {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootBanks
+import DiskFormat
 import DiskIO
 import PartitionTable
 

@@ -14,25 +14,14 @@ public struct WritePlan: Hashable, Sendable, Encodable {
     public var path: String
     public var sizeBytes: Int64
     public var sectorSize: Int
-    /// The GPT disk GUID (nil on an MBR disk).
-    public var diskGUID: String?
+    /// The GPT disk GUID (nil on an MBR disk; `null` in JSON).
+    @Nullable public var diskGUID: String?
 
     public init(path: String, sizeBytes: Int64, sectorSize: Int, diskGUID: String?) {
       self.path = path
       self.sizeBytes = sizeBytes
       self.sectorSize = sectorSize
       self.diskGUID = diskGUID
-    }
-
-    enum CodingKeys: String, CodingKey { case path, sizeBytes, sectorSize, diskGUID }
-
-    /// Writes every key, `diskGUID` as `null` on an MBR disk.
-    public func encode(to encoder: any Encoder) throws {
-      var c = encoder.container(keyedBy: CodingKeys.self)
-      try c.encode(path, forKey: .path)
-      try c.encode(sizeBytes, forKey: .sizeBytes)
-      try c.encode(sectorSize, forKey: .sectorSize)
-      try c.encode(diskGUID, forKey: .diskGUID)
     }
 
     /// How `other` differs from this identity, or nil when it is the same device.
@@ -90,43 +79,20 @@ public struct WritePlan: Hashable, Sendable, Encodable {
   public struct Choice: Hashable, Sendable, Codable {
     public struct Bank: Hashable, Sendable, Codable {
       public var partition: Int
-      public var build: String?
-      public var updated: UInt32?
+      @Nullable public var build: String?
+      @Nullable public var updated: UInt32?
       /// The bootstate on the device (nil: no bootstate line).
-      public var bootstate: Int32?
+      @Nullable public var bootstate: Int32?
       public var bootable: Bool
 
-      enum CodingKeys: String, CodingKey { case partition, build, updated, bootstate, bootable }
-
-      /// Writes every key, `null` included.
-      public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(partition, forKey: .partition)
-        try c.encode(build, forKey: .build)
-        try c.encode(updated, forKey: .updated)
-        try c.encode(bootstate, forKey: .bootstate)
-        try c.encode(bootable, forKey: .bootable)
-      }
     }
     /// The partition the loader boots (nil: "No hypervisor found.").
-    public var next: Int?
-    public var build: String?
+    @Nullable public var next: Int?
+    @Nullable public var build: String?
     /// The bootable bank a failed boot falls back to.
-    public var fallback: Int?
+    @Nullable public var fallback: Int?
     public var banks: [Bank]
     public var messages: [String]
-
-    enum CodingKeys: String, CodingKey { case next, build, fallback, banks, messages }
-
-    /// Writes every key, `null` included.
-    public func encode(to encoder: any Encoder) throws {
-      var c = encoder.container(keyedBy: CodingKeys.self)
-      try c.encode(next, forKey: .next)
-      try c.encode(build, forKey: .build)
-      try c.encode(fallback, forKey: .fallback)
-      try c.encode(banks, forKey: .banks)
-      try c.encode(messages, forKey: .messages)
-    }
 
     public init(_ choice: BankChoice) {
       next = choice.nextPartition
@@ -155,24 +121,10 @@ public struct WritePlan: Hashable, Sendable, Encodable {
   public var before: Choice
   /// The loader's choice at the next boot, on the bytes the plan leaves.
   public var after: Choice
-  /// Why the plan must not be executed (nil: it may).
-  public var refusal: String?
+  /// Why the plan must not be executed (nil, `null` in JSON: it may).
+  @Nullable public var refusal: String?
   /// What the plan does not do, or what to know about it.
   public var notes: [String]
-
-  enum CodingKeys: String, CodingKey { case command, target, steps, before, after, refusal, notes }
-
-  /// Writes every key, `refusal` as `null` when the plan may be executed.
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(command, forKey: .command)
-    try c.encode(target, forKey: .target)
-    try c.encode(steps, forKey: .steps)
-    try c.encode(before, forKey: .before)
-    try c.encode(after, forKey: .after)
-    try c.encode(refusal, forKey: .refusal)
-    try c.encode(notes, forKey: .notes)
-  }
 
   public var writes: [Step] { steps.filter { $0.kind == .write } }
   public var isEmpty: Bool { writes.isEmpty }
