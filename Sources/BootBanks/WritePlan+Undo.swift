@@ -44,16 +44,23 @@ public struct UndoRecord: Hashable, Sendable, Codable {
     let record: UndoRecord
     do {
       record = try JSONDecoder().decode(UndoRecord.self, from: Data(bytes))
+    } catch let error as DecodingError {
+      throw WritePlanner.PlanError("\(path) is not a bootbank undo file: \(Self.describe(error))")
     } catch {
-      throw WritePlanner.PlanError("\(path) is not a bootbank undo file: \(error)")
+      throw WritePlanner.PlanError("\(path) is not a bootbank undo file: not JSON")
     }
     guard record.format == formatName else {
       throw WritePlanner.PlanError("\(path): undo format \(record.format), this bootbank reads \(formatName)")
     }
+    let sectorSize = record.target.sectorSize
+    guard sectorSize == 512 || sectorSize == 4096, record.target.sizeBytes >= 0 else {
+      throw WritePlanner.PlanError(
+        "\(path): target sector size \(sectorSize) and size \(record.target.sizeBytes) are not a device's")
+    }
     for range in record.ranges {
-      guard range.offset >= 0, !range.old.isEmpty, range.old.count % record.target.sectorSize == 0,
-        range.offset % Int64(record.target.sectorSize) == 0,
-        range.offset + Int64(range.old.count) <= record.target.sizeBytes
+      let (end, overflow) = range.offset.addingReportingOverflow(Int64(range.old.count))
+      guard range.offset >= 0, !overflow, !range.old.isEmpty, range.old.count % sectorSize == 0,
+        range.offset % Int64(sectorSize) == 0, end <= record.target.sizeBytes
       else {
         throw WritePlanner.PlanError(
           "\(path): the range at byte \(range.offset) (\(range.old.count) bytes) is not whole sectors inside the target"
@@ -61,6 +68,21 @@ public struct UndoRecord: Hashable, Sendable, Codable {
       }
     }
     return record
+  }
+
+  /// Where a JSON document departs from the undo file's shape, in one line.
+  static func describe(_ error: DecodingError) -> String {
+    func place(_ path: [any CodingKey]) -> String {
+      path.isEmpty
+        ? "the top level" : path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch error {
+    case .keyNotFound(let key, let context): return "\(place(context.codingPath + [key])) is missing"
+    case .typeMismatch(_, let context), .valueNotFound(_, let context):
+      return "\(place(context.codingPath)) has the wrong type"
+    case .dataCorrupted(let context): return "\(place(context.codingPath)) cannot be read (not JSON, or bad base64)"
+    @unknown default: return "not the expected JSON"
+    }
   }
 }
 

@@ -204,3 +204,36 @@ struct WritePlanTests {
     #expect(disk.log.count == 1)
   }
 }
+
+/// Undo files are read back from disk: garbage, a zero sector size and ranges past 2^63 are
+/// refused with the file's name, never a trap.
+@Suite("undo files: bad input")
+struct UndoFileInputTests {
+  static func file(sectorSize: Int, size: Int64, offset: Int64, old: String = "AAAAAA==") -> [UInt8] {
+    Array(
+      """
+      {"format": "bootbank-undo-1", "command": "mark", "target": {"path": "/x.img", "sizeBytes": \(size),
+       "sectorSize": \(sectorSize), "diskGUID": null},
+       "ranges": [{"offset": \(offset), "lba": 0, "old": "\(old)", "newSHA256": "00"}]}
+      """.utf8)
+  }
+
+  @Test(
+    arguments: [
+      ("garbage", Array("not json at all".utf8), "not a bootbank undo file"),
+      ("truncated", Array("{\"format\": \"bootbank-undo-1\", \"comm".utf8), "not a bootbank undo file"),
+      ("missing key", Array("{\"format\": \"bootbank-undo-1\"}".utf8), "is missing"),
+      ("sector size 0", file(sectorSize: 0, size: 1 << 20, offset: 0), "sector size 0"),
+      ("sector size -512", file(sectorSize: -512, size: 1 << 20, offset: 0), "sector size -512"),
+      ("offset past 2^63", file(sectorSize: 512, size: Int64.max, offset: Int64.max - 1), "not whole sectors"),
+      ("not whole sectors", file(sectorSize: 512, size: 1 << 20, offset: 0), "not whole sectors"),
+    ])
+  func refusedWithItsName(label: String, bytes: [UInt8], says: String) {
+    #expect {
+      _ = try UndoRecord.decode(bytes, path: "/tmp/u.json")
+    } throws: { error in
+      let text = "\(error)"
+      return text.contains("/tmp/u.json") && text.contains(says) && !text.contains("DecodingError")
+    }
+  }
+}
