@@ -17,6 +17,7 @@ let package = Package(
     .target(name: "DiskFormat", swiftSettings: settings),
     .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
     .target(
       name: "Checksum",
@@ -25,8 +26,8 @@ let package = Package(
     .target(name: "PartitionTable", dependencies: ["DiskFormat", "Checksum"], swiftSettings: settings),
     .target(name: "FAT", dependencies: ["DiskFormat"], swiftSettings: settings),
     .target(name: "BootConfig", swiftSettings: settings),
-    // gzip (ISA-L igzip inflate, zlib fallback) and a bounded ustar reader.
-    .target(name: "Archive", dependencies: ["Checksum", "CISAL", "CZlib"], swiftSettings: settings),
+    // gzip (ISA-L igzip inflate, zlib fallback), zstd (libzstd) and a bounded ustar reader.
+    .target(name: "Archive", dependencies: ["Checksum", "CISAL", "CZlib", "CZstd"], swiftSettings: settings),
     .target(
       name: "BootBanks",
       dependencies: ["DiskFormat", "PartitionTable", "FAT", "BootConfig", "Checksum", "Archive"],
@@ -35,7 +36,8 @@ let package = Package(
     .target(
       name: "DiskIO",
       dependencies: [
-        "DiskFormat", "CBlockDevice", "CBlkid", "CZlib", .product(name: "SystemPackage", package: "swift-system"),
+        "DiskFormat", "CBlockDevice", "CBlkid", "CZlib", "CZstd",
+        .product(name: "SystemPackage", package: "swift-system"),
       ],
       swiftSettings: settings + [.strictMemorySafety()]),
     .target(

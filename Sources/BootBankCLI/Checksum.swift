@@ -236,35 +236,3 @@ enum Measure {
     }
   }
 }
-
-/// Throughput and ETA on stderr, only when stderr is a terminal.
-final class ProgressMeter: @unchecked Sendable {
-  let total: Int64
-  var done: Int64 = 0
-  let start = Date()
-  var last = Date.distantPast
-  let enabled = isatty(2) == 1 && !OutputMode.current.quiet
-
-  init(total: Int64) { self.total = total }
-
-  func advance(_ bytes: Int64) {
-    done += bytes
-    guard enabled, Date().timeIntervalSince(last) > 0.5 else { return }
-    last = Date()
-    let line = "\r" + ProgressMeter.line(done: done, total: total, elapsed: last.timeIntervalSince(start)) + " "
-    FileHandle.standardError.write(Data(line.utf8))
-  }
-
-  /// The percentage, and once a second of reading has given a rate to go by, the rate and
-  /// the time left.
-  static func line(done: Int64, total: Int64, elapsed: TimeInterval) -> String {
-    let percent = String(format: "%5.1f%%", 100 * Double(done) / Double(max(1, total)))
-    guard elapsed >= 1, done > 0 else { return percent }
-    let rate = Double(done) / elapsed
-    return percent + "  \(humanSize(Int64(rate)))/s  ETA " + String(format: "%.0fs", Double(total - done) / rate)
-  }
-
-  func finish() {
-    if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-  }
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootBanks
+import Checksum
 import DiskFormat
 import DiskIO
 import Foundation
@@ -17,12 +18,16 @@ struct Image: ReportingCommand {
       partition's reserved sectors, FATs, root directory and allocated clusters, and every \
       other partition (vmkDiagnostic, VMFS-L) raw. Blocks of those other partitions that hold \
       only zeros are neither stored nor mapped; free clusters of a FAT partition are not read. \
-      OUT is a sparse raw image, or gzip when it ends in .gz (zstd is not offered).
+      OUT is a sparse raw image, gzip when it ends in .gz, zstd (on two threads) when it ends in .zst.
 
       The bmap (bmaptool's format 2.0, blocks of 4096 bytes, a SHA-256 per range hashed from \
       the same reads) lists exactly what was read; it goes to --bmap FILE, or beside OUT with \
-      its .gz dropped and .bmap added, where `bmaptool copy` looks for it. --skip-partition N \
+      its .gz or .zst dropped and .bmap added, where `bmaptool copy` looks for it. --skip-partition N \
       leaves partition N out (said in the bmap and the summary).
+
+      --manifest FILE also saves every FAT partition's per-file digests (CRC-32 and SHA-256, \
+      the format of checksum --files --manifest), so `bootbank verify --manifest FILE` tells \
+      later what changed since the image.
 
       An OUT that is the target, lies on the target, or exists (without --force) is refused.
 
@@ -36,28 +41,62 @@ struct Image: ReportingCommand {
 
   @OptionGroup var target: TargetOptions
   @OptionGroup var output: OutputOptions
+  @OptionGroup var progress: ProgressOptions
 
-  @Option(name: .shortAndLong, help: ArgumentHelp("The image file to write (.gz: gzip).", valueName: "out"))
+  @Option(name: .shortAndLong, help: ArgumentHelp("The image file to write (.gz: gzip, .zst: zstd).", valueName: "out"))
   var out: String
 
   @Option(
     name: .long,
-    help: ArgumentHelp("Where to write the bmap (default: OUT without .gz, plus .bmap).", valueName: "file"))
+    help: ArgumentHelp("Where to write the bmap (default: OUT without .gz or .zst, plus .bmap).", valueName: "file"))
   var bmap: String?
 
   @Option(name: .long, help: ArgumentHelp("Leave partition N out (repeatable).", valueName: "n"))
   var skipPartition: [Int] = []
 
-  @Flag(name: .long, help: "Replace OUT and the bmap when they exist.")
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Also save every FAT partition's per-file digests (as `checksum --files --manifest` does), for a later `verify --manifest`.",
+      valueName: "file"))
+  var manifest: String?
+
+  @Flag(name: .long, help: "Replace OUT, the bmap and the manifest when they exist.")
   var force = false
 
   /// The bmap's path when --bmap does not say.
   static func defaultBmapPath(for out: String) -> String {
-    (out.hasSuffix(".gz") ? String(out.dropLast(3)) : out) + ".bmap"
+    (out.hasSuffix(".gz") ? String(out.dropLast(3)) : out.hasSuffix(".zst") ? String(out.dropLast(4)) : out) + ".bmap"
   }
 
   func run() throws {
-    let bmapPath = bmap ?? Image.defaultBmapPath(for: out)
+    progress.apply()
+    if let manifest, !force, FileManager.default.fileExists(atPath: manifest) {
+      throw CLIError(.cannotWrite, path: manifest, "exists (--force replaces it)")
+    }
+    var report = try Image.capture(
+      target: target, out: out, bmapPath: bmap ?? Image.defaultBmapPath(for: out), skip: skipPartition, force: force)
+    if let manifest {
+      // A second pass over the FAT files, read from the page cache the image's pass filled.
+      var problems: [Finding] = []
+      do {
+        let device = try OpenedDevice.open(target)
+        let measured = try Measure.run(
+          device, partition: nil, files: true, algorithms: [.crc32, .sha256], progress: true, problems: &problems)
+        try Measure.save(measured, to: manifest)
+        report.manifest = manifest
+        report.manifestFiles = measured.files.count
+      } catch { throw failure(error, path: manifest) }
+      for finding in problems { printWarning("bootbank: \(finding.severity.rawValue): \(finding.message)") }
+    }
+    if output.json { try printJSON(report) } else { emit(report.render()) }
+    throw ExitStatus.ok.code
+  }
+
+  /// Images `target` to `out` with its bmap at `bmapPath` (also `restore --backup`).
+  static func capture(
+    target: TargetOptions, out: String, bmapPath: String, skip skipPartition: [Int], force: Bool
+  ) throws -> ImageReport {
     for path in [out, bmapPath] {
       if let why = ImageFileWriter.refusal(output: path, target: target.target) {
         throw CLIError(.cannotWrite, path: path, "refused: \(why)")
@@ -78,7 +117,7 @@ struct Image: ReportingCommand {
     do { writer = try ImageFileWriter(path: out, format: format, replace: force) } catch {
       throw failure(error, path: out)
     }
-    let meter = ProgressMeter(total: plan.byteCount)
+    let meter = ProgressMeter(total: plan.byteCount, phase: "image")
     var reported: Int64 = 0
     let result: DiskImageCapture.Result
     do {
@@ -105,19 +144,17 @@ struct Image: ReportingCommand {
       if force { unlink(bmapPath) }
       try DurableFile.create(bmapPath, bytes: Array(map.encoded().utf8))
     } catch { throw failure(error, path: bmapPath) }
-    let report = ImageReport(
+    return ImageReport(
       device: target.target, output: out, format: format.rawValue, bmap: bmapPath, imageSize: plan.imageSize,
       bytesRead: result.bytesRead, bytesStored: result.bytesWritten, blockSize: plan.blockSize,
       blocks: map.blockCount, mappedBlocks: map.mappedBlockCount, ranges: map.ranges.count,
       partitions: plan.partitions, skippedPartitions: plan.skipped)
-    if output.json { try printJSON(report) } else { emit(report.render()) }
-    throw ExitStatus.ok.code
   }
 }
 
 /// `image --json`: `{"device", "output", "format", "bmap", "imageSize", "bytesRead",
 /// "bytesStored", "blockSize", "blocks", "mappedBlocks", "ranges", "partitions": [{"number",
-/// "how", "bytes"}], "skippedPartitions"}`.
+/// "how", "bytes"}], "skippedPartitions", "manifest", "manifestFiles"}`.
 struct ImageReport: Encodable {
   var device: String
   var output: String
@@ -132,6 +169,9 @@ struct ImageReport: Encodable {
   var ranges: Int
   var partitions: [DiskImagePlan.PartitionRead]
   var skippedPartitions: [Int]
+  /// `--manifest`: the manifest's path and how many files it lists (null without it).
+  @Nullable var manifest: String? = nil
+  @Nullable var manifestFiles: Int? = nil
 
   func render() -> String {
     var lines = [
@@ -147,6 +187,7 @@ struct ImageReport: Encodable {
         }
       lines.append("  partition \(partition.number): \(how)")
     }
+    if let manifest { lines.append("manifest: \(manifest): \(manifestFiles ?? 0) file(s) of the FAT partitions") }
     return lines.joined(separator: "\n")
   }
 }

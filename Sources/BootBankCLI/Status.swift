@@ -47,9 +47,11 @@ struct Status: ReportingCommand {
   func run() throws {
     let run = MetricsRun(command: "status", device: target.target)
     let status: BankStatus
+    let interruptedRestore: Bool
     do {
       let device = try OpenedDevice.open(target)
       status = try BankStatus.read(from: device.target, layout: device.layout, rollbackRequested: rollback)
+      interruptedRestore = RestoreMarker.isPresent(on: device.target)
     } catch {
       if metrics.wanted { try metrics.publish(run.unreadable()) }
       throw failure(error, path: target.target)
@@ -68,6 +70,11 @@ struct Status: ReportingCommand {
       try printJSON(report)
     } else {
       emit(report.render(verbose: verbose))
+    }
+    if interruptedRestore && status.choice.next == nil {
+      var error = CLIError(.notABootDevice, path: target.target, "not bootable: \(RestoreMarker.reason)")
+      error.reportPrinted = true
+      throw error
     }
     if status.layout.type == .none && status.layout.loader.volumes.isEmpty { throw CLIError.noTable(target.target) }
     let healthy = status.choice.next != nil && status.choice.fallback?.bootable == true

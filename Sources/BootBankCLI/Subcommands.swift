@@ -19,6 +19,7 @@ extension BootBankCommand {
     SetNext.self,
     Rollback.self,
     Undo.self,
+    Restore.self,
     RepairGPT.self,
   ]
 }

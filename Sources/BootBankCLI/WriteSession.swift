@@ -28,7 +28,7 @@ enum WriteExitStatus: Int32 {
 
   /// The same block in the root command's help, beside the reading commands' statuses.
   static let rootHelpText = helpText.replacingOccurrences(
-    of: "Exit status:", with: "Exit status of mark, set-next, rollback, repair-gpt and undo:")
+    of: "Exit status:", with: "Exit status of mark, set-next, rollback, repair-gpt, undo and restore:")
 
   var code: ExitCode { ExitCode(rawValue) }
 }
@@ -64,7 +64,12 @@ enum WriteSession {
   typealias Planner = (any ByteSource, DiskLayout) throws -> WritePlan
 
   /// Runs a writing command; never returns (throws the exit status).
-  static func run(_ given: TargetOptions, _ options: WriteOptions, planner: Planner) throws -> Never {
+  ///
+  /// - Parameter beforeWriting: Runs once the plan is confirmed, before the first write (restore's
+  ///   backup image); a failure refuses with nothing written.
+  static func run(
+    _ given: TargetOptions, _ options: WriteOptions, beforeWriting: (() throws -> Void)? = nil, planner: Planner
+  ) throws -> Never {
     // The canonical path (symlinks resolved) names the target in the plan and the undo file.
     var target = given
     target.target = WritableTarget.canonicalPath(given.target) ?? given.target
@@ -106,6 +111,15 @@ enum WriteSession {
       throw WriteExitStatus.refused.code
     }
 
+    if let beforeWriting {
+      do { try beforeWriting() } catch {
+        report.outcome = "refused"
+        let error = failure(error, path: target.target)
+        report.problems = ["\(error.path.map { "\($0): " } ?? "")\(error.message): nothing written"]
+        if options.json { try printJSON(report) } else { printError("bootbank: error: \(report.problems[0])") }
+        throw WriteExitStatus.refused.code
+      }
+    }
     let undoPath = options.undo ?? defaultUndoPath(command: plan.command, target: target.target)
     report.undoFile = undoPath
     let result = WritePlanExecutor.run(plan, on: device) { record in

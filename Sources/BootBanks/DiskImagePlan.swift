@@ -142,7 +142,7 @@ public enum DiskImageCapture {
               if lastMapped != index - 1 {
                 if let run = open {
                   ranges.append(
-                    Bmap.Range(first: run.first, last: lastMapped, sha256: run.hasher.finalize()))
+                    Bmap.Range(first: run.first, last: lastMapped, digest: run.hasher.finalize()))
                 }
                 open = (index, SHA256Hasher())
               }
@@ -161,7 +161,7 @@ public enum DiskImageCapture {
         offset = stop
       }
     }
-    if let run = open { ranges.append(Bmap.Range(first: run.first, last: lastMapped, sha256: run.hasher.finalize())) }
+    if let run = open { ranges.append(Bmap.Range(first: run.first, last: lastMapped, digest: run.hasher.finalize())) }
     return Result(ranges: ranges, bytesRead: read, bytesWritten: written)
   }
 

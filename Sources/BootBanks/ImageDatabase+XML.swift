@@ -86,7 +86,7 @@ extension ImageDatabase {
   /// before it sees them: bytes that are not UTF-8 (it traps on an element or attribute name
   /// libxml2 hands over in invalid UTF-8) and processing instructions (it calls `strlen` on the
   /// null data of `<?target?>`); ESXi writes neither.
-  private static func document(_ bytes: [UInt8]) throws -> XMLTree.Element {
+  static func document(_ bytes: [UInt8]) throws -> XMLTree.Element {
     if let offset = firstInvalidUTF8(bytes) {
       throw ImageDatabaseXMLError(
         description: "not UTF-8: invalid byte 0x\(hex(bytes[offset])) at byte offset \(offset)")

@@ -1,4 +1,5 @@
 import CZlib
+import CZstd
 import SystemPackage
 
 #if canImport(Glibc)
@@ -6,7 +7,8 @@ import SystemPackage
 #endif
 
 /// Writes a disk image file from the bytes that hold data: a sparse raw file (what is not
-/// written stays a hole), or a gzip stream (holes written as compressed zeros).
+/// written stays a hole), or a gzip or zstd stream (holes written as compressed zeros; zstd
+/// compresses on two worker threads).
 ///
 /// Writes come in ascending offset order. `finish` sets the raw file's size (so it ends
 /// with a hole when the device does) or ends the gzip stream, then syncs.
@@ -14,6 +16,7 @@ import SystemPackage
   public enum Format: String, Sendable, Codable {
     case raw
     case gzip
+    case zstd
   }
 
   public let path: String
@@ -21,11 +24,17 @@ import SystemPackage
   let descriptor: Int32
   var position: Int64 = 0
   var deflater: UnsafeMutablePointer<z_stream>?
+  var compressor: OpaquePointer?
   var output: [UInt8]
   var finished = false
 
   /// The format `path`'s suffix asks for.
-  public static func format(of path: String) -> Format { path.hasSuffix(".gz") ? .gzip : .raw }
+  public static func format(of path: String) -> Format {
+    path.hasSuffix(".gz") ? .gzip : path.hasSuffix(".zst") ? .zstd : .raw
+  }
+
+  /// Worker threads of the zstd compressor (the machine's two cores).
+  public static let zstdWorkers: Int32 = 2
 
   /// Creates `path` (mode 0644). An existing file is an error unless `replace`.
   public init(path: String, format: Format, replace: Bool) throws(DiskIOError) {
@@ -51,6 +60,18 @@ import SystemPackage
       }
       unsafe deflater = stream
     }
+    if format == .zstd {
+      guard let context = ZSTD_createCCtx() else {
+        close(fd)
+        unsafe unlink(path)
+        throw DiskIOError(.write, path: path, detail: "ZSTD_createCCtx failed")
+      }
+      ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, 3)
+      ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+      // Fails (and compression stays on this thread) when libzstd was built without threads.
+      ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Self.zstdWorkers)
+      compressor = context
+    }
   }
 
   deinit {
@@ -58,6 +79,7 @@ import SystemPackage
       unsafe deflateEnd(stream)
       unsafe stream.deallocate()
     }
+    if let context = compressor { ZSTD_freeCCtx(context) }
     close(descriptor)
   }
 
@@ -72,9 +94,9 @@ import SystemPackage
     switch format {
     case .raw:
       try unsafe bytes.withUnsafeBytes { (raw) throws(DiskIOError) in try unsafe pwriteAll(raw, at: offset) }
-    case .gzip:
+    case .gzip, .zstd:
       try zeros(upTo: offset)
-      try unsafe bytes.withUnsafeBytes { (raw) throws(DiskIOError) in try unsafe deflate(raw, flush: Z_NO_FLUSH) }
+      try unsafe bytes.withUnsafeBytes { (raw) throws(DiskIOError) in try unsafe compress(raw, end: false) }
     }
     position = offset + Int64(bytes.count)
   }
@@ -86,9 +108,9 @@ import SystemPackage
       guard ftruncate(descriptor, off_t(size)) == 0 else {
         throw DiskIOError(.write, path: path, errno: Errno(rawValue: Glibc.errno), detail: "ftruncate")
       }
-    case .gzip:
+    case .gzip, .zstd:
       try zeros(upTo: size)
-      try unsafe deflate(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH)
+      try unsafe compress(UnsafeRawBufferPointer(start: nil, count: 0), end: true)
     }
     position = size
     guard fsync(descriptor) == 0 else { throw DiskIOError(.sync, path: path, errno: Errno(rawValue: Glibc.errno)) }
@@ -102,9 +124,43 @@ import SystemPackage
     while position < offset {
       let count = Int(min(Int64(zero.count), offset - position))
       try unsafe zero.span.extracting(0..<count).withUnsafeBytes { (raw) throws(DiskIOError) in
-        try unsafe deflate(raw, flush: Z_NO_FLUSH)
+        try unsafe compress(raw, end: false)
       }
       position += Int64(count)
+    }
+  }
+
+  func compress(_ input: UnsafeRawBufferPointer, end: Bool) throws(DiskIOError) {
+    if format == .zstd {
+      try unsafe zstdCompress(input, end: end)
+    } else {
+      try unsafe deflate(input, flush: end ? Z_FINISH : Z_NO_FLUSH)
+    }
+  }
+
+  func zstdCompress(_ input: UnsafeRawBufferPointer, end: Bool) throws(DiskIOError) {
+    guard let context = compressor else { return }
+    var inBuffer = unsafe ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+    while true {
+      let (result, produced) = unsafe output.withUnsafeMutableBytes { out in
+        var outBuffer = unsafe ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+        let result = unsafe ZSTD_compressStream2(context, &outBuffer, &inBuffer, end ? ZSTD_e_end : ZSTD_e_continue)
+        return (result, outBuffer.pos)
+      }
+      guard ZSTD_isError(result) == 0 else {
+        throw DiskIOError(.write, path: path, detail: "zstd: \(String(cString: ZSTD_getErrorName(result)))")
+      }
+      if produced > 0 {
+        let filled = output
+        try unsafe filled.span.extracting(0..<produced).withUnsafeBytes { (raw) throws(DiskIOError) in
+          try unsafe appendAll(raw)
+        }
+      }
+      if end {
+        if result == 0 { return }
+      } else if inBuffer.pos == inBuffer.size {
+        return
+      }
     }
   }
 

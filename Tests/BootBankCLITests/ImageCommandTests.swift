@@ -71,7 +71,7 @@ struct ImageCommandTests {
   @Test(
     .enabled(if: tools, Comment(rawValue: reason)),
     .enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)),
-    arguments: ["copy.img", "copy.img.gz"])
+    arguments: ["copy.img", "copy.img.gz", "copy.img.zst"])
   func bmaptoolCopiesTheImageAndTheCopyEqualsTheOriginal(_ name: String) throws {
     let dir = try TestPaths.scratchDirectory("image")
     let source = try Self.sourceImage(in: dir)
@@ -82,7 +82,7 @@ struct ImageCommandTests {
     let bmap = dir.appendingPathComponent("copy.img.bmap").path
     #expect(json["bmap"] as? String == bmap)
     #expect(json["output"] as? String == out)
-    #expect(json["format"] as? String == (name.hasSuffix(".gz") ? "gzip" : "raw"))
+    #expect(json["format"] as? String == (name.hasSuffix(".gz") ? "gzip" : name.hasSuffix(".zst") ? "zstd" : "raw"))
     let size = try #require(try FileManager.default.attributesOfItem(atPath: source.path)[.size] as? Int)
     #expect(json["imageSize"] as? Int == size)
     let bytesRead = try #require(json["bytesRead"] as? Int)
@@ -131,7 +131,11 @@ struct ImageCommandTests {
     let verify = try BootbankBinary.run(["verify", dest])
     #expect(verify.status == 0, "\(verify.text)\(verify.stderr)")
 
-    if !name.hasSuffix(".gz") {
+    if name.hasSuffix(".zst") {
+      // An independent decoder reads the stream whole (its frame checksum included).
+      #expect(try run("zstd", ["-t", "-q", out]).status == 0)
+    }
+    if name == "copy.img" {
       // Only what was read is allocated: the file is sparse, about the bytes in use.
       let blocks = try run("stat", ["-c", "%b %B", out]).text.split(separator: " ").compactMap {
         Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -242,5 +246,74 @@ struct ImageCommandTests {
     #expect(forced.status == 0, "\(forced.stderr)")
     #expect(forced.text.isEmpty)
     #expect(try run("sgdisk", ["-v", out]).text.contains("No problems found"))
+  }
+
+  /// --manifest: the per-file digests `checksum --files --manifest` saves, equal to its own
+  /// (but for the time); `verify --manifest` is clean on the device imaged and names the file
+  /// changed after it (mtools writes the change).
+  @Test(
+    .enabled(if: tools, Comment(rawValue: reason)),
+    .enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
+  func theManifestOfAnImageTellsVerifyWhatChangedSince() throws {
+    let dir = try TestPaths.scratchDirectory("image-manifest")
+    let source = try Self.sourceImage(in: dir)
+    let manifest = dir.appendingPathComponent("image.json").path
+    let result = try BootbankBinary.run([
+      "image", source.path, "-o", dir.appendingPathComponent("copy.img.zst").path, "--manifest", manifest, "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+    #expect(json["manifest"] as? String == manifest)
+    let checksumManifest = dir.appendingPathComponent("checksum.json").path
+    #expect(try BootbankBinary.run(["checksum", source.path, "--files", "--manifest", checksumManifest]).status == 0)
+    func files(_ path: String) throws -> [[String: String]] {
+      let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+      return ((object as? [String: Any])?["files"] as? [[String: Any]] ?? []).map { file in
+        file.compactMapValues { value in (value as? String) ?? (value as? Int).map(String.init) }
+      }
+    }
+    let imaged = try files(manifest)
+    #expect(!imaged.isEmpty)
+    #expect(json["manifestFiles"] as? Int == imaged.count)
+    #expect(try imaged == files(checksumManifest))
+    let clean = try BootbankBinary.run(["verify", source.path, "--manifest", manifest])
+    #expect(clean.status == 0, "\(clean.text)")
+
+    let lba = Self.fatPartitions[1].1
+    let spec = "\(source.path)@@\(lba * 512)"
+    let config = try run("mtype", ["-i", spec, "::/boot.cfg"]).stdout
+    let local = dir.appendingPathComponent("boot.cfg")
+    try (config + Data("# changed\n".utf8)).write(to: local)
+    try #require(try run("mcopy", ["-o", "-i", spec, local.path, "::/boot.cfg"]).status == 0)
+    let changed = try BootbankBinary.run(["verify", source.path, "--manifest", manifest, "--json"])
+    #expect(changed.status == 1)
+    #expect(changed.text.contains("fileChanged") && changed.text.lowercased().contains("boot.cfg"), "\(changed.text)")
+  }
+
+  /// --progress=json: one JSON object a line on standard error, the last one finished, with
+  /// the bytes the summary says were read.
+  @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)))
+  func progressAsJSONLines() throws {
+    let dir = try TestPaths.scratchDirectory("image-progress")
+    let source = try Self.sourceImage(in: dir)
+    let result = try BootbankBinary.run([
+      "image", source.path, "-o", dir.appendingPathComponent("p.img").path, "--progress=json", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let summary = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+    let lines = result.stderr.split(separator: "\n")
+    #expect(!lines.isEmpty)
+    let updates = try lines.map {
+      try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    let last = try #require(updates.last)
+    #expect(last["finished"] as? Bool == true)
+    #expect(last["phase"] as? String == "image")
+    #expect(last["done"] as? Int == summary["bytesRead"] as? Int)
+    #expect(last["total"] as? Int == summary["bytesRead"] as? Int)
+    let quiet = try BootbankBinary.run([
+      "image", source.path, "-o", dir.appendingPathComponent("q.img").path, "--progress=json", "--quiet",
+    ])
+    #expect(quiet.status == 0 && quiet.stderr.isEmpty)
   }
 }

@@ -13,7 +13,7 @@ struct DiskImagePlanTests {
   func bmapFileChecksumIsTheDigestOfTheTextWithZeros() throws {
     let map = Bmap(
       imageSize: 10_000, blockSize: 4096,
-      ranges: [Bmap.Range(first: 0, last: 1, sha256: Array(repeating: 0xAB, count: 32))],
+      ranges: [Bmap.Range(first: 0, last: 1, digest: Array(repeating: 0xAB, count: 32))],
       notes: ["a note -- with dashes"])
     let text = map.encoded()
     let field = try #require(text.range(of: #"<BmapFileChecksum> [0-9a-f]{64} "#, options: .regularExpression))
@@ -58,7 +58,7 @@ struct DiskImagePlanTests {
     func sha(_ range: Range<Int>) throws -> String {
       String(try run("sha256sum", ["-"], stdin: Data(bytes[range])).text.prefix(64))
     }
-    let hex = result.ranges.map { $0.sha256.map { String(format: "%02x", $0) }.joined() }
+    let hex = result.ranges.map { $0.digest.map { String(format: "%02x", $0) }.joined() }
     #expect(try hex == [sha(0..<8192), sha(5 * 4096..<7 * 4096), sha(10 * 4096..<bytes.count)])
     let expectedRead: Int64 = 2 * 4096 + 6 * 4096 + 100
     #expect(result.bytesRead == expectedRead)

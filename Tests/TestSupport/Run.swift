@@ -59,13 +59,14 @@ public let loopDevicesAvailable: Bool = {
   return FileManager.default.fileExists(atPath: "/dev/loop-control")
 }()
 
-/// Attaches `image` to a read-only loop device (optionally with 4096-byte sectors), runs `body`
-/// with the device path, and detaches it.
-public func withLoopDevice<R>(_ image: URL, sectorSize: Int = 512, readOnly: Bool = true, _ body: (String) throws -> R)
-  throws -> R
-{
+/// Attaches `image` to a read-only loop device (optionally with 4096-byte sectors, or from
+/// byte `offset` on), runs `body` with the device path, and detaches it.
+public func withLoopDevice<R>(
+  _ image: URL, sectorSize: Int = 512, readOnly: Bool = true, offset: Int = 0, _ body: (String) throws -> R
+) throws -> R {
   var arguments = ["--find", "--show"]
   if readOnly { arguments.append("--read-only") }
+  if offset != 0 { arguments += ["--offset", String(offset)] }
   if sectorSize != 512 { arguments += ["--sector-size", String(sectorSize)] }
   arguments.append(image.path)
   let result = try run("losetup", arguments)
