@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench: `bootbank image` (with its bmap and SHA-256 per range) against `cp --sparse=always`
 # and `bmaptool create` + `bmaptool copy`, on the same device image, sparse and dense, in the
-# same run, interleaved, REPS repetitions; prints median wall times, ratios, the output's
-# allocated size, and the load.
+# same run, interleaved, REPS repetitions; then `bootbank restore` of that image and bmap against
+# `bmaptool copy` of the same, onto the same dense target file; prints median wall times, ratios,
+# the output's allocated size, and the load.
 #
 #   Benchmarks/bench-image.sh                  # images/esxi7-real-layout.img, 3 repetitions
 #   REPS=5 IMAGE=path/to/device.img Benchmarks/bench-image.sh
@@ -61,10 +62,41 @@ for rep in $(seq "$REPS"); do
     [ "$kind" = dense ] && src=$DENSE
     run "bootbank-image/$kind" "$BOOTBANK" image "$src" -o "$OUTDIR/out.img"
     run "bootbank-image-gz/$kind" "$BOOTBANK" image "$src" -o "$OUTDIR/out.img.gz"
+    run "bootbank-image-zst/$kind" "$BOOTBANK" image "$src" -o "$OUTDIR/out.img.zst"
     run "cp-sparse/$kind" cp --sparse=always "$src" "$OUTDIR/out.img"
     run "bmaptool/$kind" bmap_both "$src"
   done
 done
+
+# Restore: the image of the dense copy and its bmap, written onto a dense target file (what a
+# device looks like), by bootbank restore (check, plan, write, barriers, read-back) and by
+# bmaptool copy (which checks each range as it writes, then syncs).
+RESTORE_DIR=$BENCH_DIR/restore-in
+TARGET=$BENCH_DIR/restore-target.img
+rm -rf "$RESTORE_DIR" && mkdir -p "$RESTORE_DIR"
+"$BOOTBANK" image "$DENSE" -o "$RESTORE_DIR/in.img" >/dev/null
+"$BOOTBANK" image "$DENSE" -o "$RESTORE_DIR/in.img.zst" --bmap "$RESTORE_DIR/zst.bmap" >/dev/null
+[ -f "$TARGET" ] && [ "$(stat -c %s "$TARGET")" -eq "$(stat -c %s "$DENSE")" ] || cp --sparse=never "$DENSE" "$TARGET"
+restore_run() { # NAME CMD...: like run, but keeps the input and the target
+  local name=$1
+  shift
+  rm -rf "$OUTDIR" && mkdir -p "$OUTDIR"
+  local t0 t1
+  t0=$(date +%s%N)
+  "$@" >/dev/null 2>&1 || echo "bench: $name failed" >&2
+  t1=$(date +%s%N)
+  echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}')" >>"$RAW"
+}
+for rep in $(seq "$REPS"); do
+  echo "bench: restore repetition $rep" >&2
+  restore_run "bootbank-restore/raw" "$BOOTBANK" restore "$RESTORE_DIR/in.img" "$TARGET" --no-backup --yes \
+    --undo "$OUTDIR/undo"
+  restore_run "bmaptool-copy/raw" bmaptool copy --bmap "$RESTORE_DIR/in.img.bmap" "$RESTORE_DIR/in.img" "$TARGET"
+  restore_run "bootbank-restore/zst" "$BOOTBANK" restore "$RESTORE_DIR/in.img.zst" "$TARGET" \
+    --bmap "$RESTORE_DIR/zst.bmap" --no-backup --yes --undo "$OUTDIR/undo"
+  restore_run "bmaptool-copy/zst" bmaptool copy --bmap "$RESTORE_DIR/zst.bmap" "$RESTORE_DIR/in.img.zst" "$TARGET"
+done
+mapped=$(python3 -c 'import re,sys; t=open(sys.argv[1]).read(); print(int(re.search(r"<MappedBlocksCount> *(\d+)", t).group(1)) * 4096)' "$RESTORE_DIR/in.img.bmap")
 
 rm -rf "$OUTDIR" && mkdir -p "$OUTDIR"
 "$BOOTBANK" image "$DENSE" -o "$OUTDIR/out.img" --json >"$OUTDIR/summary.json"
@@ -79,15 +111,26 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else prin
   echo "Image: $(basename "$IMAGE"), $(stat -c %s "$IMAGE") bytes apparent; $REPS repetitions, median wall" \
     "seconds, warm page cache. Load: $(uptime | sed 's/.*load average/load average/')"
   echo
-  echo "| input | bootbank image | bootbank image .gz | cp --sparse=always | bmaptool create + copy | image / cp | image / bmaptool |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| input | bootbank image | bootbank image .gz | bootbank image .zst | cp --sparse=always | bmaptool create + copy | image / cp | image / bmaptool |"
+  echo "|---|---|---|---|---|---|---|---|"
   for kind in sparse dense; do
     a=$(median "bootbank-image/$kind")
     g=$(median "bootbank-image-gz/$kind")
+    z=$(median "bootbank-image-zst/$kind")
     c=$(median "cp-sparse/$kind")
     b=$(median "bmaptool/$kind")
-    echo "| $kind | $a | $g | $c | $b | $(ratio "$a" "$c") | $(ratio "$a" "$b") |"
+    echo "| $kind | $a | $g | $z | $c | $b | $(ratio "$a" "$c") | $(ratio "$a" "$b") |"
   done
   echo
   echo "Image of the dense copy: $read_bytes bytes read, $allocated bytes allocated."
+  echo
+  echo "Restore of that image ($mapped bytes mapped) onto a dense target file:"
+  echo
+  echo "| image | bootbank restore (incl. read-back) | bmaptool copy | restore / bmaptool |"
+  echo "|---|---|---|---|"
+  for kind in raw zst; do
+    r=$(median "bootbank-restore/$kind")
+    b=$(median "bmaptool-copy/$kind")
+    echo "| $kind | $r | $b | $(ratio "$r" "$b") |"
+  done
 } | tee "$BENCH_DIR/image-last-run.md"

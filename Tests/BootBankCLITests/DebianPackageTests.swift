@@ -44,7 +44,7 @@ struct DebianPackageTests {
   func itDependsOnTheLibrariesTheBinaryLoadsAndNoSwiftRuntime() throws {
     let deb = try #require(Self.package)
     let depends = try run("dpkg-deb", ["-f", deb.path, "Depends"]).text
-    for library in ["libblkid1", "libisal2", "zlib1g", "libc6"] {
+    for library in ["libblkid1", "libisal2", "zlib1g", "libzstd1", "libc6"] {
       #expect(depends.contains(library), "Depends names \(library): \(depends)")
     }
     let root = try TestPaths.scratchDirectory("deb")

@@ -156,6 +156,8 @@ struct JSONSchemaTests {
     ] {
       outputs.append(try Self.output("write", arguments + ["--dry-run"]))
     }
+    // restore's plan: the image made above back onto the copy.
+    outputs.append(try Self.output("write", ["restore", dir.path("copy.img"), copy, "--no-backup", "--dry-run"]))
     try Self.expectValid(outputs, files)
   }
 
@@ -192,6 +194,7 @@ struct JSONSchemaTests {
       ["set-next", missing, "--bank", "5", "--dry-run"],
       ["rollback", missing, "--dry-run"], ["repair-gpt", missing, "--dry-run"],
       ["undo", dir.path("missing.json"), missing],
+      ["restore", missing, missing, "--no-backup"],
     ]
     var outputs: [Output] = []
     for arguments in commands {

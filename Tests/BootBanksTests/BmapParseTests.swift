@@ -125,6 +125,36 @@ struct BmapParseTests {
     #expect(!line.contains("\n"))
   }
 
+  /// Random damage (bytes flipped, cut short) never traps and never yields a map whose ranges
+  /// are out of order or past the image: it parses into a sound map or throws `ParseError`.
+  @Test func damagedMapsNeverTrap() {
+    let map = Bmap(
+      imageSize: 40_000, blockSize: 4096,
+      ranges: [
+        .init(first: 0, last: 1, digest: Array(repeating: 0xAB, count: 32)),
+        .init(first: 4, last: 9, digest: Array(repeating: 0xCD, count: 32)),
+      ])
+    let good = Array(map.encoded().utf8)
+    var rng = SplitMix64(state: 2026)
+    var parsed = 0
+    for round in 0..<3000 {
+      var bytes = good
+      if round % 5 == 0 {
+        bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count))))
+      } else {
+        for _ in 0..<(1 + rng.next() % 4) {
+          bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+        }
+      }
+      guard let result = try? Bmap.parse(bytes) else { continue }
+      parsed += 1
+      #expect(zip(result.ranges, result.ranges.dropFirst()).allSatisfy { $0.last < $1.first })
+      #expect(result.ranges.allSatisfy { $0.first <= $0.last && $0.last < result.blockCount })
+    }
+    // Some damage falls in comments or white space; most is caught by the file's checksum.
+    #expect(parsed < 3000)
+  }
+
   @Test func aChangedMapFailsItsOwnChecksum() throws {
     let map = Bmap(
       imageSize: 10_000, blockSize: 4096, ranges: [.init(first: 0, last: 1, digest: Array(repeating: 0xAB, count: 32))])
