@@ -120,6 +120,15 @@ import SystemPackage
   /// Compresses zeros from the current position up to `offset`.
   func zeros(upTo offset: Int64) throws(DiskIOError) {
     guard offset > position else { return }
+    if format == .zstd && offset - position >= Self.zeroFrameThreshold {
+      // End the frame being compressed, then store the run as a frame of RLE blocks: 4 bytes a
+      // 128 KiB block, where compressing the zeros would cost a pass over every byte.
+      try unsafe zstdCompress(UnsafeRawBufferPointer(start: nil, count: 0), end: true)
+      let frame = Self.zeroFrame(count: offset - position)
+      try unsafe frame.span.withUnsafeBytes { (raw) throws(DiskIOError) in try unsafe appendAll(raw) }
+      position = offset
+      return
+    }
     let zero = [UInt8](repeating: 0, count: 1 << 20)
     while position < offset {
       let count = Int(min(Int64(zero.count), offset - position))
@@ -128,6 +137,27 @@ import SystemPackage
       }
       position += Int64(count)
     }
+  }
+
+  /// Runs of zeros at least this long become a frame of their own (`zeroFrame`).
+  static let zeroFrameThreshold: Int64 = 1 << 20
+
+  /// A zstd frame (RFC 8878) that decodes to `count` zero bytes: no content size, no checksum,
+  /// a 128 KiB window, and RLE blocks of up to 128 KiB each (a 3-byte header and the byte).
+  static func zeroFrame(count: Int64) -> [UInt8] {
+    precondition(count > 0)
+    let blockMax: Int64 = 128 << 10
+    // Magic 0xFD2FB528; descriptor 0 (window descriptor follows); window 2^(10+7) bytes.
+    var frame: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD, 0x00, 0x38]
+    frame.reserveCapacity(frame.count + Int((count + blockMax - 1) / blockMax) * 4)
+    var left = count
+    while left > 0 {
+      let size = min(left, blockMax)
+      left -= size
+      let header = UInt32(left == 0 ? 1 : 0) | (1 << 1) | (UInt32(size) << 3)
+      frame += [UInt8(header & 0xFF), UInt8((header >> 8) & 0xFF), UInt8(header >> 16), 0x00]
+    }
+    return frame
   }
 
   func compress(_ input: UnsafeRawBufferPointer, end: Bool) throws(DiskIOError) {
