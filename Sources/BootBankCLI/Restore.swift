@@ -126,12 +126,7 @@ struct Restore: ReportingCommand {
     }
     try WriteSession.run(session, write, beforeWriting: before) { device, _ in
       let source = try prepared.source(sectorSize: device.sectorSize)
-      return try WritePlanner.restore(image: source, bmap: map, target: device, force: force) { offset, count, reason in
-        .write(
-          offset: offset, old: try device.read(at: offset, count: count),
-          new: try source.read(at: offset, count: count),
-          sectorSize: device.sectorSize, reason: reason)
-      }
+      return try WritePlanner.restore(image: source, bmap: map, target: device, force: force)
     }
   }
 }

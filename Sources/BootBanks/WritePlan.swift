@@ -169,14 +169,14 @@ public struct WritePlan: Hashable, Sendable, Encodable {
 func sha256Hex(_ bytes: [UInt8]) -> String {
   var hasher = SHA256Hasher()
   hasher.update(bytes)
-  return SHA256Hasher.hex(hasher.finalize())
+  return Digests.hex(hasher.finalize())
 }
 
 /// SHA-256 of streamed content, read in bounded pieces, in lower-case hex.
 func streamedSHA256(_ content: StreamedBytes) throws -> String {
   var hasher = SHA256Hasher()
   try content.forEachChunk { _, piece in hasher.update(piece) }
-  return SHA256Hasher.hex(hasher.finalize())
+  return Digests.hex(hasher.finalize())
 }
 
 extension OverlayDisk {

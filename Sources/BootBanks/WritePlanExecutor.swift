@@ -173,7 +173,7 @@ public enum WritePlanExecutor {
         }
         done += n
       }
-      let found = SHA256Hasher.hex(hasher.finalize())
+      let found = Digests.hex(hasher.finalize())
       guard found == range.oldSHA256 else {
         undo.abandon()
         return
@@ -203,7 +203,7 @@ public enum WritePlanExecutor {
       hasher.update(piece)
       try device.write(piece, at: offset + Int64(at))
     }
-    let written = SHA256Hasher.hex(hasher.finalize())
+    let written = Digests.hex(hasher.finalize())
     guard written == step.newSHA256 else {
       throw SourceChanged(
         description:
@@ -230,7 +230,7 @@ public enum WritePlanExecutor {
         hasher.update(try device.readBack(at: range.offset + Int64(done), count: n))
         done += n
       }
-      let back = SHA256Hasher.hex(hasher.finalize())
+      let back = Digests.hex(hasher.finalize())
       guard back != range.last.newSHA256 else { return nil }
       return
         "read-back of LBA \(lba) (\(range.count / device.sectorSize) sectors) differs from what was written (SHA-256 \(back), written \(range.last.newSHA256 ?? "?"))"

@@ -1,3 +1,4 @@
+import Checksum
 import DiskFormat
 import PartitionTable
 
@@ -98,11 +99,11 @@ extension WritePlanner {
   /// Refused when the target is smaller than the image, when its sector size is not the one
   /// the image's partition table is in, or when a range is not whole sectors.
   ///
-  /// - Parameter step: Makes the write of `count` bytes of the image at `offset` (the same
-  ///   offset on the target).
+  /// The ranges are streamed from `image` when written (memory does not grow with the image);
+  /// planning reads the target's bytes there once, for the digest each write expects to find,
+  /// and takes the digest of what it writes from the bmap where a write is a whole range.
   public static func restore(
-    image: any ByteSource, bmap: Bmap, target: any ByteSource, force: Bool = false,
-    step: (_ offset: Int64, _ count: Int, _ reason: String) throws -> WritePlan.Step
+    image: any ByteSource, bmap: Bmap, target: any ByteSource, force: Bool = false
   ) throws -> WritePlan {
     let sectorSize = target.sectorSize
     let identityLayout = try? PartitionTable.read(from: target, sectorSize: sectorSize)
@@ -162,17 +163,33 @@ extension WritePlanner {
       let clipped = max(range.lowerBound, head)..<range.upperBound
       return clipped.isEmpty ? nil : clipped
     }
+    // The bmap's SHA-256 of each whole range (the first range loses LBA 0-1 to the head).
+    var known: [Int64: (end: Int64, hex: String)] = [:]
+    if bmap.checksumType == .sha256 {
+      for range in bmap.ranges {
+        let bytes = bmap.byteRange(of: range)
+        known[bytes.lowerBound] = (bytes.upperBound, Digests.hex(range.digest))
+      }
+    }
     for range in body {
-      steps.append(
-        try step(
-          range.lowerBound, Int(range.count),
-          "image bytes \(range.lowerBound)..<\(range.upperBound) (LBA \(range.lowerBound / sector)-\(range.upperBound / sector - 1))"
-        ))
+      let content = StreamedBytes(image, offset: range.lowerBound, count: Int(range.count))
+      let reason =
+        "image bytes \(range.lowerBound)..<\(range.upperBound) (LBA \(range.lowerBound / sector)-\(range.upperBound / sector - 1))"
+      if let digest = known[range.lowerBound], digest.end == range.upperBound {
+        let old = try streamedSHA256(StreamedBytes(target, offset: range.lowerBound, count: Int(range.count)))
+        steps.append(
+          .copy(
+            content, to: range.lowerBound, expectedSHA256: old, newSHA256: digest.hex, sectorSize: sectorSize,
+            reason: reason))
+      } else {
+        steps.append(try .copy(content, to: range.lowerBound, on: target, reason: reason))
+      }
     }
     steps.append(.barrier("every range on the medium before the tables are written"))
-    var last = try step(0, Int(head), "LBA 0-1 of the image written last: the partition table becomes visible")
-    last.expectedSHA256 = sha256Hex(marker)
-    steps.append(last)
+    steps.append(
+      .write(
+        offset: 0, old: marker, new: try image.read(at: 0, count: Int(head)), sectorSize: sectorSize,
+        reason: "LBA 0-1 of the image written last: the partition table becomes visible"))
     steps.append(.barrier("the restore is complete"))
     ranges.append(0..<head)
     let mapped = ByteRanges.merge(ranges)

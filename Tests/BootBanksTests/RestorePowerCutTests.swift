@@ -37,11 +37,7 @@ struct RestorePowerCutTests {
   }
 
   static func plan(image: any ByteSource, map: Bmap, onto target: any ByteSource) throws -> WritePlan {
-    try WritePlanner.restore(image: image, bmap: map, target: target) { offset, count, reason in
-      .write(
-        offset: offset, old: try target.read(at: offset, count: count), new: try image.read(at: offset, count: count),
-        sectorSize: target.sectorSize, reason: reason)
-    }
+    try WritePlanner.restore(image: image, bmap: map, target: target)
   }
 
   @Test(
