@@ -223,9 +223,12 @@ extension FATVolume {
       for copy in linked.indices { AllocationTable.store(value, at: c, type: type, in: &linked[copy]) }
     }
     let link = fatWrites(
-      from: fats, to: linked, reason: "/\(display)'s new chain (\(newChain.count) cluster\(newChain.count == 1 ? "" : "s"))")
+      from: fats, to: linked,
+      reason: "/\(display)'s new chain (\(newChain.count) cluster\(newChain.count == 1 ? "" : "s"))")
     steps += link
-    if !link.isEmpty { steps.append(.barrier("/\(display): the new chain on the medium before the entry points at it")) }
+    if !link.isEmpty {
+      steps.append(.barrier("/\(display): the new chain on the medium before the entry points at it"))
+    }
 
     // 3. The directory entry: the commit.
     let slotOffset = item.offset - baseOffset
@@ -253,7 +256,8 @@ extension FATVolume {
     }
     var release = fatWrites(
       from: linked, to: freed,
-      reason: "/\(display)'s old chain freed (\(oldChain.clusters.count) cluster\(oldChain.clusters.count == 1 ? "" : "s"))")
+      reason:
+        "/\(display)'s old chain freed (\(oldChain.clusters.count) cluster\(oldChain.clusters.count == 1 ? "" : "s"))")
     if let info = fsInfo, info.freeCount != 0xFFFF_FFFF, type == .fat32 {
       let delta = Int64(oldChain.clusters.count) - Int64(newChain.count)
       let count = Int64(info.freeCount) + delta

@@ -28,7 +28,8 @@ struct FATFileRewriteTests {
       ])
     #expect(made.status == 0, "\(made.stderr)")
     for (name, bytes) in [
-      ("a.v00", [UInt8](repeating: 0x41, count: 5000)), ("boot.cfg", old), ("b.v00", [UInt8](repeating: 0x42, count: 3000)),
+      ("a.v00", [UInt8](repeating: 0x41, count: 5000)), ("boot.cfg", old),
+      ("b.v00", [UInt8](repeating: 0x42, count: 3000)),
     ] {
       let file = dir.path(name)
       try Data(bytes).write(to: URL(fileURLWithPath: file))
