@@ -188,6 +188,20 @@ struct RewriteCommandTests {
 
   // MARK: Loop devices: a mounted partition, a held device
 
+  /// The node of partition `number` of a loop device: `/dev/loopNpM`, or where no udev made it,
+  /// one made here with mknod from sysfs (removed with the scratch directory).
+  static func partitionNode(_ device: String, _ number: Int, in dir: ScratchDirectory) throws -> String {
+    let node = device + "p\(number)"
+    if FileManager.default.fileExists(atPath: node) { return node }
+    let name = (node as NSString).lastPathComponent
+    let numbers = try String(contentsOfFile: "/sys/class/block/\(name)/dev", encoding: .utf8)
+      .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":")
+    let made = dir.path(name)
+    let result = try run("mknod", [made, "b", String(numbers[0]), String(numbers[1])])
+    guard result.status == 0 else { throw CommandFailed(message: "mknod: \(result.stderr)") }
+    return made
+  }
+
   /// dmsetup works only where the kernel has device-mapper.
   static let deviceMapper: Bool =
     loopDevicesAvailable && FileManager.default.fileExists(atPath: "/dev/mapper/control")
@@ -203,8 +217,7 @@ struct RewriteCommandTests {
     let mountPoint = dir.path("mnt")
     try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
     try WriteCommandTests.withPartitionedLoop(image, sectorSize: sectorSize) { device in
-      let partition = device + "p5"
-      try #require(FileManager.default.fileExists(atPath: partition), "no \(partition) after losetup -P")
+      let partition = try Self.partitionNode(device, 5, in: dir)
       let mounted = try run("mount", ["-t", "vfat", "-o", "ro", partition, mountPoint])
       try #require(mounted.status == 0, "mount: \(mounted.stderr)")
       defer { _ = try? run("umount", [mountPoint]) }
@@ -232,7 +245,7 @@ struct RewriteCommandTests {
     let image = try WriteCommandTests.copy(name, into: dir)
     let before = try WriteCommandTests.sha256(image)
     try WriteCommandTests.withPartitionedLoop(image, sectorSize: sectorSize) { device in
-      let partition = device + "p6"
+      let partition = try Self.partitionNode(device, 6, in: dir)
       let sectors = try run("blockdev", ["--getsz", partition]).text.trimmingCharacters(in: .whitespacesAndNewlines)
       let name = "bootbank-test-\(getpid())"
       let created = try run("dmsetup", ["create", name, "--table", "0 \(sectors) linear \(partition) 0"])
