@@ -7,7 +7,7 @@ struct Mark: ReportingCommand {
 
   static let configuration = CommandConfiguration(
     abstract: "Set a bank's bootstate (valid, upgrading or invalid) in place, as the loader writes it.",
-    usage: "bootbank mark <target> --bank <bank> --state <state> [--rewrite] [options]",
+    usage: "bootbank mark <target> --bank <bank> --state <state> [options]",
     discussion: """
       Writes the one bootstate digit of the bank's boot.cfg where the loader's own writer finds it ('bootstate' at the start of a line, '=', a digit 0-3, within the first 512 bytes). A bank whose boot.cfg has no such place is refused (the loader would drop it), unless --rewrite: boot.cfg is then rewritten with 'bootstate=' as its first line and every other line byte for byte, through the FAT so that a power cut leaves the old file or the new one (the new contents into free clusters, the new chain in every FAT copy, the directory entry as the one-sector commit, then the old clusters freed; it needs room for both copies at once). The plan, the loader's choice before and after, and the undo file are printed; after the write every sector is read back from the medium, and the status is shown.
 
