@@ -154,6 +154,34 @@ struct FATFileRewriteTests {
     #expect(fits.newChain.count == 2)
   }
 
+  /// A power cut between the two FAT copies' writes: they differ only in the entries of the new
+  /// chain, which no file owns yet. The check calls that a warning (with the lost clusters);
+  /// the same difference in a cluster a file owns stays an error.
+  @Test func fatCopiesThatDifferOnlyInUnownedClustersAreAWarning() throws {
+    let dir = try ScratchDirectory("fatrewrite")
+    let path = try Self.volume(fat: 16, old: Self.bootConfig(lines: 3), in: dir)
+    let source = try TestFileSource(path: path)
+    let volume = try FATVolume(source: source)
+    let rewrite = try volume.planRewrite(of: "BOOT.CFG", with: Self.bootConfig(lines: 200))
+    let firstCopy = try #require(rewrite.writes.first { $0.reason.hasPrefix("FAT copy 1") })
+    let cut = OverlayDisk(base: source)
+    cut.apply(firstCopy.new, at: firstCopy.offset)
+    let findings = try FATVolume(source: cut).check().findings
+    #expect(Set(findings.map(\.kind)) == ["fatCopiesDiffer", "lostClusters"], "\(findings)")
+    #expect(findings.allSatisfy { $0.severity == .warning }, "\(findings)")
+
+    // FAT copy 2's entry of BOOT.CFG's own (last) cluster changed: an error.
+    let owned = try #require(rewrite.oldChain.last)
+    let boot = volume.bootSector
+    let at = boot.fatOffset(copy: 1) + Int64(owned) * 2
+    let damaged = OverlayDisk(base: source)
+    var sector = try source.read(at: at - at % 512, count: 512)
+    sector[Int(at % 512)] ^= 0x01
+    damaged.apply(sector, at: at - at % 512)
+    let errors = try FATVolume(source: damaged).check().findings.filter { $0.kind == "fatCopiesDiffer" }
+    #expect(errors.count == 1 && errors.allSatisfy { $0.severity == .error }, "\(errors)")
+  }
+
   @Test func aMissingFileIsNamed() throws {
     let dir = try ScratchDirectory("fatrewrite")
     let path = try Self.volume(fat: 16, old: Self.bootConfig(lines: 2), in: dir)
