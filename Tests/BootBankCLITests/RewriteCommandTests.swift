@@ -186,6 +186,41 @@ struct RewriteCommandTests {
     #expect(try WriteCommandTests.sha256(image) == before)
   }
 
+  // MARK: Loop devices
+
+  /// The rewrites on loop devices of both sector sizes: read back with O_DIRECT, then fsck.fat,
+  /// sgdisk and status on the device.
+  @Test(
+    .enabled(if: available && loopDevicesAvailable, "needs root, loop devices, images/, mtools"),
+    arguments: [("esxi7.img", 512), ("esxi7-4kn.img", 4096)])
+  func rewritesOnALoopDevice(image name: String, sectorSize: Int) throws {
+    let dir = try ScratchDirectory("looprewrite")
+    let image = try WriteCommandTests.copy(name, into: dir)
+    for number in [5, 6] {
+      let offset = try WriteCommandTests.offset(of: number, in: image, sectorSize: sectorSize)
+      let spec = "\(image)@@\(offset)"
+      let file = dir.path("b\(number).cfg")
+      let text = try run("mtype", ["-i", spec, "::/boot.cfg"]).text
+      try text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        $0.hasPrefix("updated=") ? "updated=9" : String($0)
+      }.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+      #expect(try run("mcopy", ["-o", "-i", spec, file, "::/boot.cfg"]).status == 0)
+    }
+    try WriteCommandTests.withPartitionedLoop(image, sectorSize: sectorSize) { device in
+      let planned = try Self.plannedNext(["set-next", device, "--bank", "6"])
+      #expect(planned == 6)
+      let result = try BootbankBinary.run(["set-next", device, "--bank", "6", "--yes", "--undo", dir.path("s.json")])
+      #expect(result.status == 0, "\(result.text)\(result.stderr)")
+      #expect(result.text.contains("directory entry"))
+      #expect(try WriteCommandTests.next(device) == planned)
+      let (clean, verify) = try Self.sgdiskClean(device)
+      #expect(clean, "\(verify)")
+    }
+    #expect(try WriteCommandTests.bootConfig(image, partition: 6, sectorSize: sectorSize).contains("updated=10"))
+    let fsck = try Self.fsck(image, partition: 6, sectorSize: sectorSize, in: dir)
+    #expect(fsck.status == 0, "\(fsck.text)\(fsck.stderr)")
+  }
+
   // MARK: Loop devices: a mounted partition, a held device
 
   /// The node of partition `number` of a loop device: `/dev/loopNpM`, or where no udev made it,
