@@ -108,7 +108,7 @@ extension FATVolume {
 
     let oldChain = table.chain(from: entry.firstCluster)
     let oldNeeded = (Int(entry.size) + clusterBytes - 1) / clusterBytes
-    guard oldChain.isComplete, oldChain.clusters.count >= oldNeeded else {
+    guard oldChain.end == .endOfChain, oldChain.clusters.count >= oldNeeded else {
       throw .brokenChain(name: display, clusters: oldChain.clusters.count, size: entry.size)
     }
 
