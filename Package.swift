@@ -20,13 +20,13 @@ let package = Package(
     .systemLibrary(name: "CBlkid", pkgConfig: "blkid", providers: [.apt(["libblkid-dev"])]),
     .target(
       name: "Checksum",
-      dependencies: ["CISAL", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+      dependencies: ["DiskFormat", "CISAL", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
       swiftSettings: settings),
     .target(name: "PartitionTable", dependencies: ["DiskFormat", "Checksum"], swiftSettings: settings),
     .target(name: "FAT", dependencies: ["DiskFormat"], swiftSettings: settings),
     .target(name: "BootConfig", swiftSettings: settings),
     // gzip (ISA-L igzip inflate, zlib fallback) and a bounded ustar reader.
-    .target(name: "Archive", dependencies: ["Checksum", "CISAL", "CZlib"], swiftSettings: settings),
+    .target(name: "Archive", dependencies: ["DiskFormat", "Checksum", "CISAL", "CZlib"], swiftSettings: settings),
     .target(
       name: "BootBanks",
       dependencies: ["DiskFormat", "PartitionTable", "FAT", "BootConfig", "Checksum", "Archive"],
@@ -64,7 +64,7 @@ let package = Package(
 
     .target(name: "TestSupport", dependencies: ["DiskFormat"], path: "Tests/TestSupport", swiftSettings: settings),
     .testTarget(name: "DiskFormatTests", dependencies: ["DiskFormat", "TestSupport"], swiftSettings: settings),
-    .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"], swiftSettings: settings),
+    .testTarget(name: "ChecksumTests", dependencies: ["Checksum"], swiftSettings: settings),
     .testTarget(
       name: "PartitionTableTests", dependencies: ["PartitionTable", "Checksum", "TestSupport"], swiftSettings: settings),
     .testTarget(
@@ -72,7 +72,7 @@ let package = Package(
     .testTarget(name: "ArchiveTests", dependencies: ["Archive", "Checksum", "TestSupport"], swiftSettings: settings),
     .testTarget(name: "BootConfigTests", dependencies: ["BootConfig"], swiftSettings: settings),
     .testTarget(name: "BootBanksTests", dependencies: ["BootBanks", "TestSupport"], swiftSettings: settings),
-    .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TestSupport"], swiftSettings: settings),
+    .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], swiftSettings: settings),
     .testTarget(name: "DiskIOTests", dependencies: ["DiskIO", "TestSupport"], swiftSettings: settings),
     .testTarget(
       name: "BootBankCLITests",

@@ -4,8 +4,8 @@
 #    (each step timed alone with the fastest tool here: dd, ISA-L's igzip, openssl; their sum);
 #  - the peer pipeline an admin runs today: sgdisk -v, fsck.fat -n per bank, mcopy out, then
 #    `gzip -dc | openssl dgst -sha256` per module.
-# Interleaved runs, medians, ratios. Goals (issue 5): verify <= 1.3x floor, <= 0.2x peers.
-# Also (issue 4): per-file checksums of the FAT banks >= 3x faster than mcopy extraction
+# Interleaved runs, medians, ratios. Goals: verify <= 1.3x floor, <= 0.2x peers.
+# Also: per-file checksums of the FAT banks >= 3x faster than mcopy extraction
 # followed by `rhash --crc32 --sha256 -r`, with the same digests.
 set -euo pipefail
 cd "$(dirname "$0")/.."

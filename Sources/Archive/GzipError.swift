@@ -1,3 +1,5 @@
+import DiskFormat
+
 /// Why a gzip stream (RFC 1952) did not decode.
 ///
 /// Every error names the member (0-based), the field of RFC 1952's member layout
@@ -50,11 +52,11 @@ public struct GzipError: Error, Hashable, Sendable, CustomStringConvertible {
     case .empty:
       return "gzip: the input is empty"
     case .badMagic(let found, let expected):
-      return "\(at) is 0x\(hex8(found)), expected 0x\(hex8(expected)) (not gzip)"
+      return "\(at) is 0x\(hexByte(found)), expected 0x\(hexByte(expected)) (not gzip)"
     case .unsupportedMethod(let cm):
       return "\(at) is \(cm), expected 8 (deflate)"
     case .reservedFlags(let flags):
-      return "\(at) is 0x\(hex8(flags)): reserved bits 5-7 are set"
+      return "\(at) is 0x\(hexByte(flags)): reserved bits 5-7 are set"
     case .headerCRCMismatch(let stored, let computed):
       return
         "\(at) stores header CRC16 0x\(String(stored, radix: 16)) but the header gives 0x\(String(computed, radix: 16))"
@@ -63,7 +65,7 @@ public struct GzipError: Error, Hashable, Sendable, CustomStringConvertible {
     case .corruptDeflate(let why):
       return "\(at): invalid compressed data (\(why))"
     case .crcMismatch(let stored, let computed):
-      return "\(at) stores CRC32 0x\(hex8x4(stored)) but the decompressed data gives 0x\(hex8x4(computed))"
+      return "\(at) stores CRC32 0x\(hex32(stored)) but the decompressed data gives 0x\(hex32(computed))"
     case .sizeMismatch(let stored, let computed):
       return "\(at) stores ISIZE \(stored) but the member decompresses to \(computed) bytes (mod 2^32)"
     case .trailingGarbage(let count):
@@ -72,13 +74,4 @@ public struct GzipError: Error, Hashable, Sendable, CustomStringConvertible {
       return "\(at): decompressed output exceeds the limit of \(limit) bytes"
     }
   }
-}
-
-private func hex8(_ value: UInt8) -> String {
-  value < 16 ? "0" + String(value, radix: 16) : String(value, radix: 16)
-}
-
-private func hex8x4(_ value: UInt32) -> String {
-  let digits = String(value, radix: 16)
-  return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }

@@ -102,7 +102,7 @@ extension CLIError {
   }
 }
 
-/// One entry of `ls --json`: the shape issue 3 documents. Absent values are `null`, never
+/// One entry of `ls --json`: the shape `schemas/ls.schema.json` documents. Absent values are `null`, never
 /// missing keys.
 struct FATEntryView: Encodable {
   var path: String

@@ -13,7 +13,7 @@ struct Rollback: ReportingCommand {
 
       Examples:
         bootbank rollback /dev/sdb --dry-run
-        bootbank rollback disk.img --yes --undo before-rollback.json
+        bootbank rollback disk.img --yes --undo before-rollback.undo
 
       \(WriteExitStatus.helpText)
       """)

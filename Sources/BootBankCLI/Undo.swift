@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootBanks
+import DiskFormat
 import DiskIO
 
 /// `bootbank undo`: the old bytes of an undo file put back.
@@ -13,7 +14,7 @@ struct Undo: ReportingCommand {
       Reads an undo file written by mark, set-next, rollback, repair-gpt or undo, and writes its old sectors back through the same write path (plan, confirmation, undo file, read-back), last write first. Refused when the target's identity (path, size, sector size, disk GUID) differs from the file's, or when a sector holds neither the written bytes nor the old ones.
 
       Examples:
-        bootbank undo /var/lib/bootbank/undo/mark-sdb-20261206T030000Z.json /dev/sdb --dry-run
+        bootbank undo /var/lib/bootbank/undo/mark-sdb-20261206T030000Z.undo /dev/sdb --dry-run
 
       \(WriteExitStatus.helpText)
       """)
@@ -25,11 +26,12 @@ struct Undo: ReportingCommand {
 
   func run() throws {
     let record: UndoRecord
+    let data: SourceSlice
     do {
-      record = try UndoRecord.decode(try DurableFile.read(undoFile, limit: 16 << 20), path: undoFile)
+      (record, data) = try UndoRecord.read(from: try Target(path: undoFile), path: undoFile)
     } catch { throw WriteSession.refuse(error, path: undoFile) }
     try WriteSession.run(target, write) { source, layout in
-      try WritePlanner.undo(record, source: source, layout: layout, force: write.force)
+      try WritePlanner.undo(record, data: data, source: source, layout: layout, force: write.force)
     }
   }
 }

@@ -77,7 +77,7 @@ struct Verify: ReportingCommand {
   /// Prints the result as text or JSON (nothing when the metrics are the output).
   func show(_ result: Verification, json: Bool) throws {
     guard metrics.format != .prometheus else { return }
-    if json { try printJSON(result) } else { emit(render(result)) }
+    if json { try printJSON(VerifyReport(result)) } else { emit(render(result)) }
   }
 
   /// "12 files: 9 checked against imgdb.tgz, 2 by gzip/tar integrity, 1 only present (nothing
@@ -93,7 +93,7 @@ struct Verify: ReportingCommand {
   }
 
   func render(_ result: Verification) -> String {
-    var lines = ["Device: \(result.verdict.rawValue.uppercased()): \(result.summary)"]
+    var lines = ["Device: \(result.verdict.rawValue.uppercased()): \(VerifyReport.summary(result))"]
     for finding in result.findings { lines.append("  \(finding.severity.rawValue): \(finding.message)") }
     for bank in result.banks {
       lines.append("")
@@ -106,6 +106,53 @@ struct Verify: ReportingCommand {
       }
     }
     return lines.joined(separator: "\n")
+  }
+}
+
+/// `verify --json`: the verdicts, the one-line summary and every finding.
+struct VerifyReport: Encodable {
+  var result: Verification
+  init(_ result: Verification) { self.result = result }
+
+  enum CodingKeys: String, CodingKey { case verdict, summary, banks, findings }
+
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(result.verdict, forKey: .verdict)
+    try container.encode(Self.summary(result), forKey: .summary)
+    try container.encode(result.banks, forKey: .banks)
+    try container.encode(result.findings, forKey: .findings)
+  }
+
+  /// One line: a bank destroyed first, then what happens at the next boot, whether the
+  /// fallback is sound, and every other bank the loader looks at.
+  static func summary(_ result: Verification) -> String {
+    var parts = result.shapes.filter { $0.finding != nil }.map(phrase)
+    if let next = result.next {
+      parts.append("next boot: partition \(next.partition), build \(next.build ?? "?"): \(next.verdict.rawValue)")
+    } else {
+      parts.append("next boot: none: the loader stops with \"No hypervisor found.\"")
+    }
+    switch result.fallback {
+    case .bank(let bank):
+      parts.append("fallback partition \(bank.partition), build \(bank.build ?? "?"): \(bank.verdict.rawValue)")
+    case .notBootable(let partition, let bootstate):
+      let state = bootstate.map { "\(BankState.name($0)), bootstate=\($0)" } ?? "not bootable"
+      parts.append("fallback bank \(partition): \(state): a failed boot now has no way back")
+    case .none:
+      if result.next != nil { parts.append("no fallback bank: a failed boot now has no way back") }
+    }
+    parts += result.otherBanks.map { "partition \($0.partition): \($0.reason)" }
+    parts += result.shapes.filter { $0.finding == nil }.map(phrase)
+    return parts.joined(separator: "; ")
+  }
+
+  /// A partition shaped like a bank that the loader skips, in a phrase.
+  static func phrase(_ shape: BankShape) -> String {
+    switch shape.remains {
+    case .empty: "partition \(shape.partition): an empty bank"
+    case .volumeUnreadable, .noBootConfig: "partition \(shape.partition): a bank destroyed, the loader skips it"
+    }
   }
 }
 

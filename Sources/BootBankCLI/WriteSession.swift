@@ -59,6 +59,26 @@ struct WriteOptions: ParsableArguments {
   var mode: OutputMode { OutputMode(json: json, quiet: quiet) }
 }
 
+/// The undo file a run writes: `UndoSink` on a `DurableFile.Writer`.
+final class UndoFile: UndoSink {
+  let path: String
+  var writer: DurableFile.Writer?
+
+  init(path: String) { self.path = path }
+
+  func begin(_ header: UndoRecord) throws {
+    let writer = try DurableFile.Writer(creating: path)
+    self.writer = writer
+    try writer.append(try header.header())
+  }
+  func append(_ bytes: [UInt8]) throws { try writer?.append(bytes) }
+  func commit() throws { try writer?.finish() }
+  func abandon() {
+    writer?.discard()
+    writer = nil
+  }
+}
+
 /// The one write path of the CLI: plan, show, confirm, execute, read back, show the status.
 enum WriteSession {
   typealias Planner = (any ByteSource, DiskLayout) throws -> WritePlan
@@ -108,9 +128,7 @@ enum WriteSession {
 
     let undoPath = options.undo ?? defaultUndoPath(command: plan.command, target: target.target)
     report.undoFile = undoPath
-    let result = WritePlanExecutor.run(plan, on: device) { record in
-      try DurableFile.create(undoPath, bytes: try record.encoded())
-    }
+    let result = WritePlanExecutor.run(plan, on: device, undo: UndoFile(path: undoPath))
     report.outcome = "\(result.outcome)"
     report.problems = result.problems
     report.writesIssued = result.writesIssued.compactMap { plan.steps[$0].lba }
@@ -198,7 +216,7 @@ enum WriteSession {
     formatter.timeZone = TimeZone(identifier: "UTC")
     formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
     let base = target.split(separator: "/").last.map(String.init) ?? "target"
-    return "\(directory)/\(command)-\(base)-\(formatter.string(from: Date()))-\(getpid()).json"
+    return "\(directory)/\(command)-\(base)-\(formatter.string(from: Date()))-\(getpid()).undo"
   }
 
   // MARK: Rendering

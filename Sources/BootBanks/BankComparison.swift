@@ -5,7 +5,8 @@ import DiskFormat
 import FAT
 
 /// What `bootbank diff` reports: whether two banks hold the same image, the real differences,
-/// and apart from them the differences banks legitimately have (ESXI.md §6).
+/// and apart from them the differences banks legitimately have
+/// (what each bank keeps of its own after ESXi's sync: UUID, bootstate, per-host state).
 public struct BankComparison: Hashable, Sendable, Codable {
   public enum Kind: String, Hashable, Sendable, Codable {
     case added, removed, changed
@@ -89,38 +90,54 @@ public struct BankContent: Sendable {
 }
 
 public enum BankComparer {
-  /// Files two sound banks may hold differently (ESXI.md §6).
+  /// Files two sound banks may hold differently: per-host state each bank keeps of its own.
   static let perHostFiles: Set<String> = ["state.tgz", "useropts.gz", "jumpstrt.gz", "features.gz", "onetime.tgz"]
 
   /// Compares two banks by payload: the image profile's map and the VIB digests, then the
   /// files no manifest covers. With `raw`, every file is also compared byte for byte (by
   /// SHA-256) and the allocated clusters of the two volumes as a whole.
   public static func compare(_ a: BankContent, _ b: BankContent, raw: Bool) -> BankComparison {
-    var out: [BankComparison.Difference] = []
-    func add(_ kind: BankComparison.Kind, path: String? = nil, payload: String? = nil, _ detail: String) {
-      out.append(BankComparison.Difference(path: path, payload: payload, kind: kind, detail: detail))
+    var out = compareBootConfig(a, b)
+    let (payloads, coveredFiles) = comparePayloads(a, b)
+    out += payloads
+    out += compareFiles(a, b, skipping: coveredFiles)
+    if raw, let ca = a.allocatedClustersSHA256, let cb = b.allocatedClustersSHA256, ca != cb {
+      out.add(.expected, path: nil, "allocated clusters differ as a whole (per-host files and boot.cfg live there too)")
     }
+    let equal = !out.contains { $0.kind != .expected }
+    return BankComparison(left: a.side, right: b.side, equal: equal, differences: out)
+  }
 
+  /// The build, the bank UUIDs and boot.cfg's keys: bootstate/updated (and kernelopt) differ
+  /// legitimately; other keys are real.
+  static func compareBootConfig(_ a: BankContent, _ b: BankContent) -> [BankComparison.Difference] {
+    var out: [BankComparison.Difference] = []
     if a.side.build != b.side.build {
-      add(.changed, path: "/boot.cfg", "build: \(a.side.build ?? "none") vs \(b.side.build ?? "none")")
+      out.add(.changed, path: "/boot.cfg", "build: \(a.side.build ?? "none") vs \(b.side.build ?? "none")")
     }
     if a.side.uuid != b.side.uuid {
-      add(.expected, "bank UUID: \(a.side.uuid ?? "none") vs \(b.side.uuid ?? "none") (each bank keeps its own)")
+      out.add(.expected, "bank UUID: \(a.side.uuid ?? "none") vs \(b.side.uuid ?? "none") (each bank keeps its own)")
     }
 
-    // boot.cfg: bootstate/updated (and kernelopt) differ legitimately; other keys are real.
     let keysA = options(a.config)
     let keysB = options(b.config)
     for key in Set(keysA.keys).union(keysB.keys).sorted() where keysA[key] != keysB[key] {
       let detail = "\(key)=\(keysA[key] ?? "(absent)") vs \(key)=\(keysB[key] ?? "(absent)")"
       if ["bootstate", "updated", "kernelopt", "build"].contains(key) {
-        if key != "build" { add(.expected, path: "/boot.cfg", detail) }
+        if key != "build" { out.add(.expected, path: "/boot.cfg", detail) }
       } else {
-        add(.changed, path: "/boot.cfg", detail)
+        out.add(.changed, path: "/boot.cfg", detail)
       }
     }
+    return out
+  }
 
-    // Payloads, by VIB name and payload name, compared by their gunzip digests.
+  /// Payloads, by VIB name and payload name, compared by their gunzip digests; and the files
+  /// (lower-cased) the manifests cover.
+  static func comparePayloads(
+    _ a: BankContent, _ b: BankContent
+  ) -> ([BankComparison.Difference], Set<String>) {
+    var out: [BankComparison.Difference] = []
     var coveredFiles = Set<String>()
     if let ma = a.manifest, let mb = b.manifest {
       let pa = payloads(ma)
@@ -132,20 +149,21 @@ public enum BankComparer {
         if let eb { coveredFiles.insert(eb.fileName.lowercased()) }
         switch (ea, eb) {
         case (let ea?, nil):
-          add(.removed, path: "/" + ea.fileName, payload: key, "only in partition \(a.side.partition) (\(ea.vibID))")
+          out.add(
+            .removed, path: "/" + ea.fileName, payload: key, "only in partition \(a.side.partition) (\(ea.vibID))")
         case (nil, let eb?):
-          add(.added, path: "/" + eb.fileName, payload: key, "only in partition \(b.side.partition) (\(eb.vibID))")
+          out.add(.added, path: "/" + eb.fileName, payload: key, "only in partition \(b.side.partition) (\(eb.vibID))")
         case (let ea?, let eb?):
           if ea.skip == .perHost || eb.skip == .perHost {
             if a.files[ea.fileName.lowercased()]?.sha256 != b.files[eb.fileName.lowercased()]?.sha256 {
-              add(.expected, path: "/" + ea.fileName, payload: key, "per-host data differs")
+              out.add(.expected, path: "/" + ea.fileName, payload: key, "per-host data differs")
             }
           } else if ea.sha256Gunzip != eb.sha256Gunzip || ea.vibID != eb.vibID {
-            add(
+            out.add(
               .changed, path: "/" + ea.fileName, payload: key,
               "\(ea.vibID) vs \(eb.vibID): SHA-256 (gunzip) \(short(ea.sha256Gunzip)) vs \(short(eb.sha256Gunzip))")
           } else if a.files[ea.fileName.lowercased()]?.sha256 != b.files[eb.fileName.lowercased()]?.sha256 {
-            add(
+            out.add(
               .changed, path: "/" + ea.fileName, payload: key,
               "the manifests agree but the files differ byte for byte (recompressed, or damaged: run bootbank verify)")
           }
@@ -153,38 +171,40 @@ public enum BankComparer {
         }
       }
     } else {
-      add(.changed, path: "/imgdb.tgz", "a bank has no readable image database: payloads compared as files")
+      out.add(.changed, path: "/imgdb.tgz", "a bank has no readable image database: payloads compared as files")
     }
+    return (out, coveredFiles)
+  }
 
-    // Everything else, file by file.
+  /// Everything else, file by file.
+  static func compareFiles(
+    _ a: BankContent, _ b: BankContent, skipping coveredFiles: Set<String>
+  ) -> [BankComparison.Difference] {
+    var out: [BankComparison.Difference] = []
     for key in Set(a.files.keys).union(b.files.keys).sorted() where !coveredFiles.contains(key) && key != "boot.cfg" {
       let fa = a.files[key]
       let fb = b.files[key]
       let path = "/" + (fa?.name ?? fb?.name ?? key)
       let perHost = perHostFiles.contains(key) || key == "imgdb.tgz"
       switch (fa, fb) {
-      case (_?, nil): add(perHost ? .expected : .removed, path: path, "only in partition \(a.side.partition)")
-      case (nil, _?): add(perHost ? .expected : .added, path: path, "only in partition \(b.side.partition)")
+      case (_?, nil): out.add(perHost ? .expected : .removed, path: path, "only in partition \(a.side.partition)")
+      case (nil, _?): out.add(perHost ? .expected : .added, path: path, "only in partition \(b.side.partition)")
       case (let fa?, let fb?) where fa.sha256 != fb.sha256:
         if key == "imgdb.tgz" {
           if a.side.build != b.side.build {
-            add(.changed, path: path, "image database of another build")
+            out.add(.changed, path: path, "image database of another build")
           } else {
-            add(.expected, path: path, "image database differs (rewritten on every change)")
+            out.add(.expected, path: path, "image database differs (rewritten on every change)")
           }
         } else {
-          add(
+          out.add(
             perHost ? .expected : .changed, path: path,
             perHost ? "per-host data differs" : "contents differ (\(fa.size) vs \(fb.size) bytes)")
         }
       default: break
       }
     }
-    if raw, let ca = a.allocatedClustersSHA256, let cb = b.allocatedClustersSHA256, ca != cb {
-      add(.expected, path: nil, "allocated clusters differ as a whole (per-host files and boot.cfg live there too)")
-    }
-    let equal = !out.contains { $0.kind != .expected }
-    return BankComparison(left: a.side, right: b.side, equal: equal, differences: out)
+    return out
   }
 
   static func options(_ config: BootConfig) -> [String: String] {
@@ -212,4 +232,12 @@ public enum BankComparer {
   }
 
   static func short(_ digest: String?) -> String { digest.map { String($0.prefix(12)) + "…" } ?? "none" }
+}
+
+extension [BankComparison.Difference] {
+  fileprivate mutating func add(
+    _ kind: BankComparison.Kind, path: String? = nil, payload: String? = nil, _ detail: String
+  ) {
+    append(BankComparison.Difference(path: path, payload: payload, kind: kind, detail: detail))
+  }
 }

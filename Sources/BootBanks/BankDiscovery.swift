@@ -74,7 +74,7 @@ public enum BankDiscovery {
   /// The VMware FAT UUID of a partition as the loader reads it: `vmfat_get_uuid()` in
   /// `safeboot/vmfat.c` reads the magic at byte offset = bytes per sector, nowhere else.
   /// `VMwareFATMagic.read` also looks at byte 512 on 4Kn media, where ESXi 6.7's installer
-  /// wrote it (ESXI.md §2 asks for both places): such a magic is reported with a warning and
+  /// wrote it (both places are checked): such a magic is reported with a warning and
   /// its offset, but gives no UUID, so the replay does not count the partition as a bank.
   static func readUUID(_ slice: SourceSlice, findings: inout [Finding], partition: Int) -> (BankUUID?, Int?) {
     do {

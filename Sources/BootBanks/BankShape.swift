@@ -31,14 +31,6 @@ public struct BankShape: Hashable, Sendable {
   /// The error naming a destroyed bank (nil for an empty bank).
   public var finding: Finding?
 
-  /// One phrase for the device verdict.
-  public var summary: String {
-    switch remains {
-    case .empty: "partition \(partition): an empty bank"
-    case .volumeUnreadable, .noBootConfig: "partition \(partition): a bank destroyed, the loader skips it"
-    }
-  }
-
   /// Partition numbers ESXi's installers give the banks.
   static let bankNumbers: Set<Int> = [5, 6]
 

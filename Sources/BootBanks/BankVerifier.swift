@@ -2,7 +2,6 @@ import Archive
 import BootConfig
 import Checksum
 import DiskFormat
-import Dispatch
 import FAT
 import Foundation
 import PartitionTable
@@ -28,55 +27,85 @@ public enum BankVerifier {
   ) throws -> Verification {
     let status = try BankStatus.read(from: source, layout: layout)
     var deviceFindings = layout.allFindings + status.findings.filter { $0.partition == nil }
-    let byPartition = Dictionary(grouping: status.findings.filter { $0.partition != nil }) { $0.partition ?? 0 }
+    deviceFindings += magicMissing(source, layout: layout, status: status)
 
-    // A FAT partition holding /boot.cfg without the VMware magic: the loader skips it.
+    // The banks are independent: check them in parallel (each also overlaps its own
+    // inflating and hashing), then assemble the results in scan order.
+    let work = status.choice.banks.compactMap { BankWork($0, source: source, layout: layout) }
+    let results = Threading.map(count: work.count, maxConcurrency: work.count) { index in
+      verifyBank(
+        work[index].slice, partition: work[index].verdict.partition, config: work[index].config,
+        saved: SavedFiles(manifest: saved, partition: work[index].verdict.partition), allDigests: allDigests,
+        backend: backend)
+    }
+    let banks = assemble(results, work: work, layout: layout, status: status, deviceFindings: &deviceFindings)
+    if let saved {
+      // Its regions, and the files of partitions that are not banks now (the ESP, a store, a
+      // bank destroyed since), the way `checksum --check` compares them.
+      deviceFindings += try ChecksumManifest.recheck(
+        saved, source: source, layout: layout, skippingFilesOf: Set(banks.map(\.partition)))
+    }
+    let shapes = BankShape.survey(source, layout: layout, status: status)
+    deviceFindings += shapes.compactMap(\.finding)
+    return outlook(status: status, banks: banks, shapes: shapes, deviceFindings: deviceFindings)
+  }
+
+  /// One bank to check: the loader's verdict on it, its boot.cfg and its partition's bytes.
+  struct BankWork: Sendable {
+    var verdict: BankVerdict
+    var config: BootConfig
+    var slice: SourceSlice
+
+    /// Nil for a partition the loader does not count as a bank.
+    init?(_ verdict: BankVerdict, source: any ByteSource, layout: DiskLayout) {
+      guard verdict.uuid != nil, let config = verdict.config, let partition = layout.loaderVolume(verdict.partition)
+      else { return nil }
+      let start = Int64(clamping: partition.offsetBytes)
+      self.verdict = verdict
+      self.config = config
+      slice = source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes)))
+    }
+  }
+
+  /// A FAT partition holding /boot.cfg without the VMware magic: the loader skips it.
+  static func magicMissing(_ source: any ByteSource, layout: DiskLayout, status: BankStatus) -> [Finding] {
+    var findings: [Finding] = []
     for found in status.discovered where found.candidate.uuid == nil {
       guard let partition = layout.loaderVolume(found.candidate.partition) else { continue }
       let start = Int64(clamping: partition.offsetBytes)
       let slice = source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes)))
-      if (try? BankDiscovery.readBootConfig(slice)) != nil {
-        deviceFindings.append(
-          .error(
-            "bankMagicMissing",
-            found.uuidOffset.map {
-              "partition \(partition.number) holds /boot.cfg, and the \"VMWARE FAT16\" magic at byte \($0) (as ESXi 6.7's installer wrote it on 4Kn media), not in its \(layout.sectorSize)-byte second sector where the loader reads it: the loader does not count it as a bank"
-            }
-              ?? "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
-            offset: start &+ Int64(layout.sectorSize), lba: partition.firstLBA + 1, partition: partition.number))
-      }
+      guard (try? BankDiscovery.readBootConfig(slice)) != nil else { continue }
+      findings.append(
+        .error(
+          "bankMagicMissing",
+          found.uuidOffset.map {
+            "partition \(partition.number) holds /boot.cfg, and the \"VMWARE FAT16\" magic at byte \($0) (as ESXi 6.7's installer wrote it on 4Kn media), not in its \(layout.sectorSize)-byte second sector where the loader reads it: the loader does not count it as a bank"
+          }
+            ?? "partition \(partition.number) holds /boot.cfg but no \"VMWARE FAT16\" magic in its second sector: the loader does not count it as a bank",
+          offset: start &+ Int64(layout.sectorSize), lba: partition.firstLBA + 1, partition: partition.number))
     }
+    return findings
+  }
 
-    var banks: [Verification.BankResult] = []
-    // The banks are independent: check them in parallel (each also overlaps its own
-    // inflating and hashing), then assemble the results in scan order.
-    let work = status.choice.banks.compactMap { verdict -> (BankVerdict, BootConfig, SourceSlice)? in
-      guard verdict.uuid != nil, let config = verdict.config, let partition = layout.loaderVolume(verdict.partition)
-      else { return nil }
-      let start = Int64(clamping: partition.offsetBytes)
-      return (verdict, config, source.slice(start..<(start &+ Int64(clamping: partition.sizeBytes))))
-    }
-    let slots = ResultSlots<Verification.BankResult>(count: work.count)
-    DispatchQueue.concurrentPerform(iterations: work.count) { index in
-      let (verdict, config, slice) = work[index]
-      slots.set(
-        index,
-        verifyBank(
-          slice, partition: verdict.partition, config: config,
-          saved: SavedFiles(manifest: saved, partition: verdict.partition), allDigests: allDigests,
-          backend: backend))
-    }
+  /// The banks' results with what the table and the bank choice say about each partition
+  /// placed first; the partition findings no bank holds stay with the device.
+  static func assemble(
+    _ results: [Verification.BankResult], work: [BankWork], layout: DiskLayout, status: BankStatus,
+    deviceFindings: inout [Finding]
+  ) -> [Verification.BankResult] {
+    let byPartition = Dictionary(grouping: status.findings.filter { $0.partition != nil }) { $0.partition ?? 0 }
     // What the table says about a bank's partition (cut off by the end of the image, say) is
     // that bank's finding: the bank the loader picks is only as sound as its partition.
     let tableFindings = Dictionary(grouping: layout.allFindings.filter { $0.partition != nil }) { $0.partition ?? 0 }
-    let bankPartitions = Set(work.map(\.0.partition))
+    let bankPartitions = Set(work.map(\.verdict.partition))
     deviceFindings.removeAll { $0.partition.map(bankPartitions.contains) ?? false }
-    for (index, (verdict, _, _)) in work.enumerated() {
-      guard var result = slots.get(index) else { continue }
-      result.findings =
-        (tableFindings[verdict.partition] ?? []) + (byPartition[verdict.partition] ?? []) + result.findings
-      result.role = verdict.role?.rawValue
-      result.build = verdict.build
+    var banks: [Verification.BankResult] = []
+    for (index, item) in work.enumerated() {
+      let partition = item.verdict.partition
+      var result = results[index]
+      result.findings = (tableFindings[partition] ?? []) + (byPartition[partition] ?? []) + result.findings
+      result.role = item.verdict.role?.rawValue
+      result.build = item.verdict.build
       result.verdict = worst(result.findings)
       banks.append(result)
     }
@@ -86,58 +115,51 @@ public enum BankVerifier {
     for (partition, findings) in byPartition.sorted(by: { $0.key < $1.key }) where !reported.contains(partition) {
       deviceFindings += findings.filter { $0.kind != "bankUUIDAt512" }
     }
-    if let saved {
-      // Its regions, and the files of partitions that are not banks now (the ESP, a store, a
-      // bank destroyed since), the way `checksum --check` compares them.
-      deviceFindings += try ChecksumManifest.recheck(
-        saved, source: source, layout: layout, skippingFilesOf: Set(banks.map(\.partition)))
-    }
-    let shapes = BankShape.survey(source, layout: layout, status: status)
-    deviceFindings += shapes.compactMap(\.finding)
+    return banks
+  }
 
-    // The device verdict: what the next boot does, and what a failed boot falls back to.
-    let next = status.choice.next
-    let nextResult = next.flatMap { n in banks.first { $0.partition == n.partition } }
-    let fallback = status.choice.banks.first { $0.role == .altbootbank }
-    let fallbackResult = fallback.flatMap { f in banks.first { $0.partition == f.partition } }
+  /// The device verdict: what the next boot does, and what a failed boot falls back to.
+  static func outlook(
+    status: BankStatus, banks: [Verification.BankResult], shapes: [BankShape], deviceFindings: [Finding]
+  ) -> Verification {
+    func checked(_ bank: BankVerdict) -> Verification.BootBank {
+      let result = banks.first { $0.partition == bank.partition }
+      return Verification.BootBank(partition: bank.partition, build: bank.build, verdict: result?.verdict ?? .broken)
+    }
     var verdict = worst(deviceFindings)
-    // A bank destroyed is named first: it is the most important thing on the device.
-    var parts = shapes.filter { $0.finding != nil }.map(\.summary)
-    if let next {
-      let state = nextResult?.verdict ?? .broken
-      parts.append("next boot: partition \(next.partition), build \(next.build ?? "?"): \(state.rawValue)")
-      if state == .broken { verdict = .broken }
+    let next = status.choice.next.map(checked)
+    // No bank to boot, or a broken one: the next boot fails.
+    if (next?.verdict ?? .broken) == .broken { verdict = .broken }
+    let fallbackBank = status.choice.banks.first { $0.role == .altbootbank }
+    let fallback: Verification.Fallback
+    if let fallbackBank {
+      fallback =
+        fallbackBank.bootable
+        ? .bank(checked(fallbackBank))
+        : .notBootable(partition: fallbackBank.partition, bootstate: fallbackBank.bootstateAfter)
     } else {
-      parts.append("next boot: none: the loader stops with \"No hypervisor found.\"")
-      verdict = .broken
+      fallback = .none
     }
-    if let fallback {
-      if fallback.bootable {
-        let state = fallbackResult?.verdict ?? .broken
-        parts.append("fallback partition \(fallback.partition), build \(fallback.build ?? "?"): \(state.rawValue)")
-        if state != .ok { verdict = max(verdict, .degraded) }
-      } else {
-        let state = fallback.bootstateAfter.map { "\(BankState.name($0)), bootstate=\($0)" } ?? "not bootable"
-        parts.append("fallback bank \(fallback.partition): \(state): a failed boot now has no way back")
-        verdict = max(verdict, .degraded)
-      }
-    } else if next != nil {
-      parts.append("no fallback bank: a failed boot now has no way back")
-      verdict = max(verdict, .degraded)
+    // A failed boot with no sound way back.
+    switch fallback {
+    case .bank(let bank) where bank.verdict != .ok: verdict = max(verdict, .degraded)
+    case .notBootable: verdict = max(verdict, .degraded)
+    case .none where next != nil: verdict = max(verdict, .degraded)
+    default: break
     }
-    // Every other partition holding a boot.cfg the loader looks at (a third bank, one it drops,
-    // rejects or never scans) is named too: the verdict covers every bank on the device.
-    for other in status.choice.banks where other.partition != next?.partition && other.partition != fallback?.partition
-    {
+    // Every other partition holding a boot.cfg the loader looks at is named too: the verdict
+    // covers every bank on the device.
+    let others = status.choice.banks.filter { other in
+      guard other.partition != next?.partition, other.partition != fallbackBank?.partition else { return false }
       switch other.status {
-      case .notABank(.noMagic), .notABank(.noBootConfig): continue
-      default: parts.append("partition \(other.partition): \(other.reason)")
+      case .notABank(.noMagic), .notABank(.noBootConfig): return false
+      default: return true
       }
     }
-    parts += shapes.filter { $0.finding == nil }.map(\.summary)
     for bank in banks where bank.verdict != .ok { verdict = max(verdict, .degraded) }
     return Verification(
-      verdict: verdict, summary: parts.joined(separator: "; "), banks: banks, findings: deviceFindings)
+      verdict: verdict, next: next, fallback: fallback, otherBanks: others, shapes: shapes, banks: banks,
+      findings: deviceFindings)
   }
 
   static func worst(_ findings: [Finding]) -> Verification.Verdict {
@@ -145,132 +167,167 @@ public enum BankVerifier {
     return findings.isEmpty ? .ok : .degraded
   }
 
-  /// Checks one bank's volume and files.
+  /// Checks one bank's volume and files: the FAT volume, the bank's own manifest, the files
+  /// boot.cfg and the manifest name, each file's bytes, and the saved manifest's list.
   static func verifyBank(
     _ slice: SourceSlice, partition: Int, config: BootConfig, saved: SavedFiles?, allDigests: Bool,
     backend: InflateBackend
   ) -> Verification.BankResult {
     var result = Verification.BankResult(
       partition: partition, role: nil, build: nil, verdict: .ok, findings: [], files: [])
-    func add(_ finding: Finding) { result.findings.append(finding.inPartition(partition)) }
-
-    let volume: FATVolume
-    do {
-      volume = try FATVolume(source: slice)
-    } catch {
-      add(.error("bankFATUnreadable", "the bank's FAT volume cannot be read: \(error)"))
-      return result
-    }
-    do {
-      for finding in try volume.check().findings { add(finding) }
-    } catch {
-      add(.error("bankFATCheckFailed", "the FAT check stopped: \(error)"))
-    }
-
-    // The bank's own manifest.
-    var manifest: PayloadManifest?
-    do {
-      if let entry = try volume.lookup("/imgdb.tgz"), !entry.isDirectory {
-        if entry.size > maximumImageDatabaseBytes {
-          add(.error("imgdbTooLarge", "imgdb.tgz is \(entry.size) bytes; not read", path: "/imgdb.tgz"))
-        } else {
-          let database = try ImageDatabase(imgdb: volume.contents(of: entry), backend: backend)
-          let built = PayloadManifest(database: database)
-          for finding in database.findings + built.findings { add(finding) }
-          if built.entries.isEmpty {
-            add(
-              .error("imgdbNoProfile", "imgdb.tgz holds no image profile mapping payloads to files", path: "/imgdb.tgz")
-            )
-          } else {
-            manifest = built
-          }
-        }
-      } else {
-        add(
-          .error("imgdbMissing", "the bank has no imgdb.tgz: its payloads cannot be checked against its own manifest"))
-      }
-    } catch let error as ReadError {
-      add(unreadable(error, path: "/imgdb.tgz"))
-    } catch {
-      add(.error("imgdbUnreadable", "imgdb.tgz cannot be read: \(error)", path: "/imgdb.tgz"))
-    }
-
-    // Which files boot.cfg names, and which the bank holds.
-    var named: [String] = []
-    if let kernel = config.kernelItem { named.append(kernel.path) }
-    named += config.modules.map(\.path)
-    if config.kernelItem == nil { add(.error("bootConfigNoKernel", "boot.cfg names no kernel=", path: "/boot.cfg")) }
+    guard let volume = openVolume(slice, into: &result) else { return result }
+    let manifest = readManifest(volume, backend: backend, into: &result)
+    let named = namedFiles(config, into: &result)
     let root: [FATEntry]
     do {
       root = try volume.list(path: "/")
     } catch {
-      add(.error("bankRootUnreadable", "the root directory cannot be read: \(error)", path: "/"))
+      result.add(.error("bankRootUnreadable", "the root directory cannot be read: \(error)", path: "/"))
       return result
     }
     let files = root.filter { !$0.isDirectory && !$0.attributes.contains(.volumeLabel) }
+    checkPresent(named, files: files, manifest: manifest, volume: volume, into: &result)
+    let namedSet = Set(named.map { ($0.hasPrefix("/") ? String($0.dropFirst()) : $0).lowercased() })
+    for file in files.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+      checkFile(
+        file, manifest: manifest, named: namedSet, saved: saved, volume: volume, allDigests: allDigests,
+        backend: backend, into: &result)
+    }
+    if let saved { compareListing(files, saved: saved, into: &result) }
+    return result
+  }
+
+  /// The bank's FAT volume, checked to fsck depth; nil when it cannot be read.
+  static func openVolume(_ slice: SourceSlice, into result: inout Verification.BankResult) -> FATVolume? {
+    let volume: FATVolume
+    do {
+      volume = try FATVolume(source: slice)
+    } catch {
+      result.add(.error("bankFATUnreadable", "the bank's FAT volume cannot be read: \(error)"))
+      return nil
+    }
+    do {
+      for finding in try volume.check().findings { result.add(finding) }
+    } catch {
+      result.add(.error("bankFATCheckFailed", "the FAT check stopped: \(error)"))
+    }
+    return volume
+  }
+
+  /// The bank's own manifest, from its imgdb.tgz; nil (with a finding) when there is none to use.
+  static func readManifest(
+    _ volume: FATVolume, backend: InflateBackend, into result: inout Verification.BankResult
+  ) -> PayloadManifest? {
+    do {
+      guard let entry = try volume.lookup("/imgdb.tgz"), !entry.isDirectory else {
+        result.add(
+          .error("imgdbMissing", "the bank has no imgdb.tgz: its payloads cannot be checked against its own manifest"))
+        return nil
+      }
+      guard entry.size <= maximumImageDatabaseBytes else {
+        result.add(.error("imgdbTooLarge", "imgdb.tgz is \(entry.size) bytes; not read", path: "/imgdb.tgz"))
+        return nil
+      }
+      let database = try ImageDatabase(imgdb: volume.contents(of: entry), backend: backend)
+      let built = PayloadManifest(database: database)
+      for finding in database.findings + built.findings { result.add(finding) }
+      guard !built.entries.isEmpty else {
+        result.add(
+          .error("imgdbNoProfile", "imgdb.tgz holds no image profile mapping payloads to files", path: "/imgdb.tgz"))
+        return nil
+      }
+      return built
+    } catch let error as ReadError {
+      result.add(unreadable(error, path: "/imgdb.tgz"))
+    } catch {
+      result.add(.error("imgdbUnreadable", "imgdb.tgz cannot be read: \(error)", path: "/imgdb.tgz"))
+    }
+    return nil
+  }
+
+  /// The files boot.cfg names (`kernel=` first, then `modules=`), as written there.
+  static func namedFiles(_ config: BootConfig, into result: inout Verification.BankResult) -> [String] {
+    var named: [String] = []
+    if let kernel = config.kernelItem { named.append(kernel.path) }
+    named += config.modules.map(\.path)
+    if config.kernelItem == nil {
+      result.add(.error("bootConfigNoKernel", "boot.cfg names no kernel=", path: "/boot.cfg"))
+    }
+    return named
+  }
+
+  /// Every file boot.cfg names, and every file the image profile maps a payload to, is in the bank.
+  static func checkPresent(
+    _ named: [String], files: [FATEntry], manifest: PayloadManifest?, volume: FATVolume,
+    into result: inout Verification.BankResult
+  ) {
     let byName = Dictionary(files.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
     for path in named {
       let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
-      if byName[name.lowercased()] == nil {
-        do {
-          if try volume.lookup("/" + name) == nil {
-            add(.error("moduleMissing", "boot.cfg names \(path), which the bank does not hold", path: "/" + name))
-          }
-        } catch {
-          add(.error("moduleMissing", "boot.cfg names \(path), which cannot be looked up: \(error)", path: "/" + name))
-        }
-      }
-    }
-    if let manifest {
-      let coverage = manifest.coverage(of: files.map(\.name))
-      for entry in coverage.missing {
-        add(
-          .error(
-            "payloadFileMissing",
-            "the image profile maps payload \(entry.payloadName) of \(entry.vibID) to \(entry.fileName), which the bank does not hold",
-            path: "/" + entry.fileName))
-      }
-    }
-    let namedSet = Set(named.map { ($0.hasPrefix("/") ? String($0.dropFirst()) : $0).lowercased() })
-
-    // One pass over each file: manifest digests, gzip/tar integrity, saved digests.
-    for file in files.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
-      let key = file.name.lowercased()
-      let entry = manifest?.entry(forFile: file.name)
-      let check = FileVerifier(
-        path: file.path, entry: entry,
-        integrity: entry == nil && (namedSet.contains(key) || key.hasSuffix(".gz") || key.hasSuffix(".tgz")),
-        saved: saved?.file(file.path), savedAlgorithms: saved?.algorithms ?? [], allDigests: allDigests,
-        backend: backend)
-      let before = result.findings.count
+      guard byName[name.lowercased()] == nil else { continue }
       do {
-        try volume.forEachRun(of: file) { check.feed($0) }
-        for finding in check.finish() { add(locate(finding, in: file, volume: volume)) }
-      } catch let error as ReadError {
-        add(unreadable(error, path: file.path))
+        if try volume.lookup("/" + name) == nil {
+          result.add(.error("moduleMissing", "boot.cfg names \(path), which the bank does not hold", path: "/" + name))
+        }
       } catch {
-        add(.error("fileUnreadable", "\(file.path) cannot be read: \(error)", path: file.path))
-      }
-      result.files.append(
-        Verification.FileResult(
-          path: file.path, size: Int64(file.size), check: check.kind,
-          ok: !result.findings[before...].contains { $0.path == file.path && $0.severity == .error }))
-    }
-    if let saved {
-      // The bank's files are flat: the root directory is what the loader and ESXi read.
-      let present = Set(files.map { $0.path.lowercased() })
-      for (key, file) in saved.files.sorted(by: { $0.key < $1.key })
-      where !present.contains(key) && !file.path.dropFirst().contains("/") {
-        add(ChecksumManifest.missing(file))
-      }
-      for file in files where saved.file(file.path) == nil {
-        add(
-          ChecksumManifest.added(
-            ChecksumManifest.File(
-              partition: partition, path: file.path, size: Int64(file.size), crc32: nil, sha256: nil, sha1: nil)))
+        result.add(
+          .error("moduleMissing", "boot.cfg names \(path), which cannot be looked up: \(error)", path: "/" + name))
       }
     }
-    return result
+    guard let manifest else { return }
+    for entry in manifest.coverage(of: files.map(\.name)).missing {
+      result.add(
+        .error(
+          "payloadFileMissing",
+          "the image profile maps payload \(entry.payloadName) of \(entry.vibID) to \(entry.fileName), which the bank does not hold",
+          path: "/" + entry.fileName))
+    }
+  }
+
+  /// One pass over a file's bytes: its manifest digests, gzip/tar integrity (for the files no
+  /// manifest covers that boot.cfg names or that are gzip by name), and its saved digests.
+  static func checkFile(
+    _ file: FATEntry, manifest: PayloadManifest?, named: Set<String>, saved: SavedFiles?, volume: FATVolume,
+    allDigests: Bool, backend: InflateBackend, into result: inout Verification.BankResult
+  ) {
+    let key = file.name.lowercased()
+    let entry = manifest?.entry(forFile: file.name)
+    let check = FileVerifier(
+      path: file.path, entry: entry,
+      integrity: entry == nil && (named.contains(key) || key.hasSuffix(".gz") || key.hasSuffix(".tgz")),
+      saved: saved?.file(file.path), savedAlgorithms: saved?.algorithms ?? [], allDigests: allDigests,
+      backend: backend)
+    let before = result.findings.count
+    do {
+      try volume.forEachRun(of: file) { check.feed($0) }
+      for finding in check.finish() { result.add(locate(finding, in: file, volume: volume)) }
+    } catch let error as ReadError {
+      result.add(unreadable(error, path: file.path))
+    } catch {
+      result.add(.error("fileUnreadable", "\(file.path) cannot be read: \(error)", path: file.path))
+    }
+    result.files.append(
+      Verification.FileResult(
+        path: file.path, size: Int64(file.size), check: check.kind,
+        ok: !result.findings[before...].contains { $0.path == file.path && $0.severity == .error }))
+  }
+
+  /// The saved manifest's files the bank no longer holds, and the files it holds that the
+  /// manifest does not list.
+  static func compareListing(_ files: [FATEntry], saved: SavedFiles, into result: inout Verification.BankResult) {
+    // The bank's files are flat: the root directory is what the loader and ESXi read.
+    let present = Set(files.map { $0.path.lowercased() })
+    for (key, file) in saved.files.sorted(by: { $0.key < $1.key })
+    where !present.contains(key) && !file.path.dropFirst().contains("/") {
+      result.add(ChecksumManifest.missing(file))
+    }
+    for file in files where saved.file(file.path) == nil {
+      result.add(
+        ChecksumManifest.added(
+          ChecksumManifest.File(
+            partition: result.partition, path: file.path, size: Int64(file.size), crc32: nil, sha256: nil, sha1: nil)
+        ))
+    }
   }
 
   /// A finding whose offset is a byte of the file (a gzip error, say), with that offset turned
@@ -388,6 +445,11 @@ final class FileVerifier {
   }
 }
 
+extension Verification.BankResult {
+  /// Adds a finding of this bank, naming its partition.
+  mutating func add(_ finding: Finding) { findings.append(finding.inPartition(partition)) }
+}
+
 extension BankVerifier {
   /// The saved files of one bank partition, by lower-cased path, and the algorithms they were
   /// measured with.
@@ -403,22 +465,5 @@ extension BankVerifier {
     }
 
     func file(_ path: String) -> ChecksumManifest.File? { files[path.lowercased()] }
-  }
-}
-
-/// Results written by parallel workers, each to its own slot.
-final class ResultSlots<Value: Sendable>: @unchecked Sendable {
-  private var values: [Value?]
-  private let lock = NSLock()
-  init(count: Int) { values = Array(repeating: nil, count: count) }
-  func set(_ index: Int, _ value: Value) {
-    lock.lock()
-    values[index] = value
-    lock.unlock()
-  }
-  func get(_ index: Int) -> Value? {
-    lock.lock()
-    defer { lock.unlock() }
-    return values[index]
   }
 }

@@ -1,3 +1,4 @@
+import DiskFormat
 import Foundation
 import FoundationXML
 
@@ -89,7 +90,7 @@ extension ImageDatabase {
   private static func document(_ bytes: [UInt8]) throws -> XMLTree.Element {
     if let offset = firstInvalidUTF8(bytes) {
       throw ImageDatabaseXMLError(
-        description: "not UTF-8: invalid byte 0x\(hex(bytes[offset])) at byte offset \(offset)")
+        description: "not UTF-8: invalid byte 0x\(hexByte(bytes[offset], uppercase: true)) at byte offset \(offset)")
     }
     if let offset = firstProcessingInstruction(bytes) {
       throw ImageDatabaseXMLError(description: "a processing instruction at byte offset \(offset)")
@@ -141,10 +142,5 @@ extension ImageDatabase {
       case .error: return offset
       }
     }
-  }
-
-  private static func hex(_ byte: UInt8) -> String {
-    let digits = String(byte, radix: 16, uppercase: true)
-    return digits.count == 1 ? "0" + digits : digits
   }
 }

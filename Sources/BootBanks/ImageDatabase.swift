@@ -3,7 +3,7 @@ import DiskFormat
 
 /// The bank's image database, `imgdb.tgz`: the image profile(s) under
 /// `var/db/esximg/profiles/` and the VIB descriptors `var/db/esximg/vibs/*.xml`
-/// (ESXI.md §5). Every other member (signatures, original descriptors, other folders) is
+/// (esximage's layout). Every other member (signatures, original descriptors, other folders) is
 /// listed in `members` and otherwise left alone.
 ///
 /// Read it in one pass over the file's bytes, as they come off the FAT volume:

@@ -166,32 +166,12 @@ public enum LoaderReplay {
   /// `bank_scan()` for one partition: its verdict, and its boot.cfg bytes after a write
   /// that reached the medium.
   static func scan(_ candidate: BankCandidate, rollback: inout Bool) -> (BankVerdict, [UInt8]?) {
-    guard candidate.uuid != nil else {
-      return (
-        verdict(candidate, .notABank(.noMagic), reason: "not a bank: no VMware FAT magic in its second sector"), nil
-      )
+    let config: BootConfig
+    let options: BankOptions
+    switch admit(candidate) {
+    case .notABank(let verdict): return (verdict, nil)
+    case .bank(let c, let o): (config, options) = (c, o)
     }
-    if let problem = candidate.volumeProblem {
-      return (
-        verdict(
-          candidate, .notABank(.volumeUnreadable(problem)),
-          reason: "not a bank: the loader cannot read its FAT volume: \(problem)"), nil
-      )
-    }
-    guard let bytes = candidate.bootConfig else {
-      return (verdict(candidate, .notABank(.noBootConfig), reason: "not a bank: no /boot.cfg"), nil)
-    }
-    let config = BootConfig(bytes: bytes)
-    guard let options = config.bankOptions else {
-      var v = verdict(candidate, .notABank(.noBootConfig), reason: "not a bank: the loader rejects /boot.cfg")
-      if let failure = config.safebootParse.failure {
-        v.status = .notABank(.bootConfigRejected(failure))
-        v.reason = "not a bank: the loader rejects /boot.cfg, \(failure)"
-      }
-      v.config = config
-      return (v, nil)
-    }
-
     var v = verdict(candidate, .bank, reason: "")
     v.config = config
     v.build = options.build.flatMap { $0.isEmpty ? nil : $0 }
@@ -209,7 +189,80 @@ public enum LoaderReplay {
       valid = false
       reasons.append("build= missing or empty: invalid build number")
     }
+    let newState = nextState(options, verdict: &v, valid: &valid, reasons: &reasons, rollback: &rollback)
 
+    var persisted: [UInt8]?
+    if newState != state {
+      v.bootstateWritten = newState
+      guard let edited = try? config.settingBootstateInPlace(Int(newState)) else {
+        v.status = .dropped(config.writerView.outcome)
+        reasons.append(
+          "dropped: the loader must write bootstate=\(newState) but finds no 'bootstate=' with a digit 0-3 in the first \(BootstateWriterView.window) bytes"
+        )
+        v.reason = reasons.joined(separator: "; ")
+        return (v, nil)
+      }
+      if candidate.writesFail {
+        reasons.append("the write fails on the medium (ignored: the new state holds for this boot)")
+      } else {
+        persisted = edited.bytes
+        v.writePersisted = true
+      }
+    }
+    v.bootstateAfter = newState
+    if newState != BankState.valid && newState != BankState.dirty { valid = false }
+    v.bootable = valid
+    v.loadProblem = loadProblem(config)
+    if valid {
+      reasons.append("bootable, updated=\(options.updated)")
+      if let problem = v.loadProblem { reasons.append("but the kernel loader will stop: \(problem)") }
+    }
+    v.reason = reasons.joined(separator: "; ")
+    return (v, persisted)
+  }
+
+  /// Whether `bank_scan()` counts the partition as a bank at all.
+  enum Admission {
+    case notABank(BankVerdict)
+    case bank(BootConfig, BankOptions)
+  }
+
+  /// The magic, the volume and a boot.cfg the loader's reader accepts: the partition is a bank.
+  static func admit(_ candidate: BankCandidate) -> Admission {
+    guard candidate.uuid != nil else {
+      return .notABank(
+        verdict(candidate, .notABank(.noMagic), reason: "not a bank: no VMware FAT magic in its second sector"))
+    }
+    if let problem = candidate.volumeProblem {
+      return .notABank(
+        verdict(
+          candidate, .notABank(.volumeUnreadable(problem)),
+          reason: "not a bank: the loader cannot read its FAT volume: \(problem)"))
+    }
+    guard let bytes = candidate.bootConfig else {
+      return .notABank(verdict(candidate, .notABank(.noBootConfig), reason: "not a bank: no /boot.cfg"))
+    }
+    let config = BootConfig(bytes: bytes)
+    guard let options = config.bankOptions else {
+      var v = verdict(candidate, .notABank(.noBootConfig), reason: "not a bank: the loader rejects /boot.cfg")
+      if let failure = config.safebootParse.failure {
+        v.status = .notABank(.bootConfigRejected(failure))
+        v.reason = "not a bank: the loader rejects /boot.cfg, \(failure)"
+      }
+      v.config = config
+      return .notABank(v)
+    }
+    return .bank(config, options)
+  }
+
+  /// The bootstate the loader writes back: a trial boot moves UPGRADING to DIRTY and DIRTY to
+  /// INVALID; an unknown state, a quickboot bank and a failed upgrade become INVALID (the
+  /// last sets the rollback flag).
+  static func nextState(
+    _ options: BankOptions, verdict v: inout BankVerdict, valid: inout Bool, reasons: inout [String],
+    rollback: inout Bool
+  ) -> Int32 {
+    let state = options.bootstate
     var newState: Int32
     switch state {
     case BankState.upgrading:
@@ -242,34 +295,6 @@ public enum LoaderReplay {
       newState = BankState.invalid
       reasons.append("the upgrade failed: written as INVALID, rollback flag set")
     }
-
-    var persisted: [UInt8]?
-    if newState != state {
-      v.bootstateWritten = newState
-      guard let edited = try? config.settingBootstateInPlace(Int(newState)) else {
-        v.status = .dropped(config.writerView.outcome)
-        reasons.append(
-          "dropped: the loader must write bootstate=\(newState) but finds no 'bootstate=' with a digit 0-3 in the first \(BootstateWriterView.window) bytes"
-        )
-        v.reason = reasons.joined(separator: "; ")
-        return (v, nil)
-      }
-      if candidate.writesFail {
-        reasons.append("the write fails on the medium (ignored: the new state holds for this boot)")
-      } else {
-        persisted = edited.bytes
-        v.writePersisted = true
-      }
-    }
-    v.bootstateAfter = newState
-    if newState != BankState.valid && newState != BankState.dirty { valid = false }
-    v.bootable = valid
-    v.loadProblem = loadProblem(config)
-    if valid {
-      reasons.append("bootable, updated=\(options.updated)")
-      if let problem = v.loadProblem { reasons.append("but the kernel loader will stop: \(problem)") }
-    }
-    v.reason = reasons.joined(separator: "; ")
-    return (v, persisted)
+    return newState
   }
 }

@@ -110,7 +110,7 @@ extension PayloadManifest {
       }
       let hashes = background?.finish() ?? inline
       if entry.verifiesByGunzip, gzipError == nil, let hashes {
-        let sha256 = hex(hashes.sha256.finalize())
+        let sha256 = hexString(hashes.sha256.finalize())
         result.sha256Gunzip = sha256
         if let expected = entry.sha256Gunzip, expected != sha256 {
           result.findings.append(
@@ -120,7 +120,7 @@ extension PayloadManifest {
               path: file))
         }
         if let sha1Hasher = hashes.sha1 {
-          let sha1 = hex(sha1Hasher.finalize())
+          let sha1 = hexString(sha1Hasher.finalize())
           result.sha1Gunzip = sha1
           if let expected = entry.sha1Gunzip, expected != sha1 {
             result.findings.append(
@@ -132,7 +132,7 @@ extension PayloadManifest {
         }
       }
       if let raw = sha256Raw {
-        let sha256 = hex(raw.finalize())
+        let sha256 = hexString(raw.finalize())
         result.sha256 = sha256
         if let expected = entry.sha256, expected != sha256 {
           result.findings.append(
@@ -164,14 +164,4 @@ extension PayloadManifest {
       self.fileName = fileName
     }
   }
-}
-
-private func hex(_ bytes: [UInt8]) -> String {
-  var out = ""
-  out.reserveCapacity(bytes.count * 2)
-  for byte in bytes {
-    if byte < 16 { out += "0" }
-    out += String(byte, radix: 16)
-  }
-  return out
 }

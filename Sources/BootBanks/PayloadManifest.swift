@@ -1,6 +1,6 @@
 import DiskFormat
 
-/// What the bank's own manifest says each file should hold (ESXI.md §5).
+/// What the bank's own manifest says each file should hold (its imgdb.tgz).
 ///
 /// Built from an image profile's payload → file map (never reconstructed from names) and
 /// the VIB descriptors' checksums. For each bank file the profile names, an `Entry` gives
@@ -23,7 +23,6 @@ public struct PayloadManifest: Hashable, Sendable {
 
   /// The profile the manifest was built from.
   public var profilePath: String?
-  public var profileName: String?
   /// One entry per bank file the profile maps, sorted by lower-cased file name.
   public var entries: [Entry]
   /// Problems found while building: VIBs without descriptor, payloads without checksums, duplicates.
@@ -35,7 +34,6 @@ public struct PayloadManifest: Hashable, Sendable {
     let profile =
       profilePath.flatMap { path in database.profiles.first { $0.path == path } } ?? database.profiles.first
     self.profilePath = profile?.path
-    self.profileName = profile?.name
     var entries: [Entry] = []
     var findings: [Finding] = []
     var seen: [String: String] = [:]  // lower-cased file name → VIB ID

@@ -1,3 +1,5 @@
+import DiskFormat
+
 /// A GNU ddrescue mapfile: which byte ranges of a device were read, and how each went.
 ///
 /// The format (ddrescue manual, "Mapfile structure"): comment lines start with `#`; the first
@@ -118,10 +120,8 @@ public struct RescueMap: Hashable, Sendable {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  static func hex(_ value: Int64) -> String {
-    let digits = String(value, radix: 16, uppercase: true)
-    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
-  }
+  /// ddrescue's form: `0x`, at least eight upper-case digits.
+  static func hex(_ value: Int64) -> String { "0x" + hexDigits(value, width: 8, uppercase: true) }
 
   /// Why a mapfile cannot be read: its line number and what is wrong.
   public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -44,10 +44,11 @@ public enum SurfaceMap {
         name: layout?.type == .gpt ? "protective MBR" : "MBR", range: 0..<min(sector, size), readByLoader: true)
     ]
     func add(_ name: String, lba: UInt64, bytes: UInt64, loader: Bool) {
-      guard let start = Int64(exactly: lba).map({ $0 &* sector }), start >= 0, start < size,
-        let length = Int64(exactly: bytes), length > 0
+      // LBAs and sizes come from the disk: multiplied and added without overflow.
+      guard let first = Int64(exactly: lba), case (let start, false) = first.multipliedReportingOverflow(by: sector),
+        start >= 0, start < size, let length = Int64(exactly: bytes), length > 0
       else { return }
-      out.append(TableStructure(name: name, range: start..<min(size, start + length), readByLoader: loader))
+      out.append(TableStructure(name: name, range: start..<(start + min(length, size - start)), readByLoader: loader))
     }
     guard let layout else {
       let last = UInt64(max(1, size / sector)) - 1
@@ -146,19 +147,16 @@ public enum SurfaceMap {
     }
     let partitions = (layout?.partitions ?? []).filter { !$0.isExtendedContainer }
     guard
-      let partition = partitions.first(where: {
-        let start = Int64($0.firstLBA) * sector
-        return offset >= start && offset < start + Int64($0.sizeBytes)
-      })
+      let partition = partitions.first(where: { $0.byteRange.contains(offset) })
     else {
       // Up to the next partition or table structure.
       let starts =
-        partitions.map { Int64($0.firstLBA) * sector }.filter { $0 > offset }
+        partitions.map(\.byteRange.lowerBound).filter { $0 > offset }
         + tables.map(\.range.lowerBound).filter { $0 > offset }
       return (damage, min(limit, starts.min() ?? limit))
     }
-    let start = Int64(partition.firstLBA) * sector
-    let end = min(limit, start + Int64(partition.sizeBytes))
+    let start = partition.byteRange.lowerBound
+    let end = min(limit, partition.byteRange.upperBound)
     damage.partition = partition.number
     let verdict = status?.choice.verdict(for: partition.number)
     damage.role = verdict?.role?.rawValue
@@ -166,7 +164,7 @@ public enum SurfaceMap {
     damage.structure = "partition data (\(partition.typeName))"
     guard mayHoldFAT(partition) else { return (damage, end) }
     if volumes[partition.number] == nil {
-      let volume = try? FATVolume(source: source.slice(start..<start + Int64(partition.sizeBytes)))
+      let volume = try? FATVolume(source: source.slice(partition.byteRange))
       volumes[partition.number] = .some(volume.map(IndexedVolume.init))
     }
     guard let indexed = volumes[partition.number] ?? nil else {

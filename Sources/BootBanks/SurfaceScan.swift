@@ -21,14 +21,12 @@ public enum SurfaceScan {
   /// With no table read, every sector is in scope.
   public static func ranges(_ scope: Scope, layout: DiskLayout?, size: Int64) -> [Range<Int64>] {
     guard scope == .banks, let layout else { return size > 0 ? [0..<size] : [] }
-    let sector = Int64(layout.sectorSize)
     var ranges: [Range<Int64>] = []
     for structure in SurfaceMap.tableStructures(layout, size: size, sectorSize: layout.sectorSize) {
       ranges.append(structure.range)
     }
     for partition in layout.partitions where SurfaceMap.mayHoldFAT(partition) {
-      let start = Int64(partition.firstLBA) * sector
-      ranges.append(start..<(start + Int64(partition.sizeBytes)))
+      ranges.append(partition.byteRange)
     }
     return ByteRanges.merge(ranges.map { $0.clamped(to: 0..<size) }.filter { !$0.isEmpty })
   }

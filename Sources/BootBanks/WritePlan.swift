@@ -38,6 +38,10 @@ public struct WritePlan: Hashable, Sendable, Encodable {
   }
 
   /// One step.
+  ///
+  /// A write's content is either held (`bytes`: tables, boot.cfg, a few sectors) or streamed
+  /// (`streamed`: file data or an image's ranges, read from their source while written, so a
+  /// plan's memory does not grow with what it copies).
   public struct Step: Hashable, Sendable, Encodable {
     public enum Kind: String, Hashable, Sendable, Codable { case write, barrier }
     public var kind: Kind
@@ -50,8 +54,13 @@ public struct WritePlan: Hashable, Sendable, Encodable {
     public var expectedSHA256: String?
     /// SHA-256 of the bytes it writes (hex).
     public var newSHA256: String?
-    /// The bytes written (not in the JSON form; their digest is).
+    /// The bytes written, when held (not in the JSON form; their digest is).
     public var bytes: [UInt8]
+    /// Where the bytes written come from, when streamed (the JSON form names it in `from`).
+    public var streamed: StreamedBytes?
+
+    /// How many bytes the write puts on the device.
+    public var byteCount: Int { streamed?.count ?? bytes.count }
 
     public static func write(offset: Int64, old: [UInt8], new: [UInt8], sectorSize: Int, reason: String) -> Step {
       Step(
@@ -59,9 +68,34 @@ public struct WritePlan: Hashable, Sendable, Encodable {
         sectorCount: new.count / sectorSize, expectedSHA256: sha256Hex(old), newSHA256: sha256Hex(new), bytes: new)
     }
 
+    /// A streamed write of `content` at `offset`, with the digests of the bytes found there now
+    /// and of `content`, when the planner knows them (from a bmap, an undo file).
+    public static func copy(
+      _ content: StreamedBytes, to offset: Int64, expectedSHA256: String, newSHA256: String, sectorSize: Int,
+      reason: String
+    ) -> Step {
+      Step(
+        kind: .write, reason: reason, offset: offset, lba: UInt64(offset) / UInt64(sectorSize),
+        sectorCount: content.count / sectorSize, expectedSHA256: expectedSHA256, newSHA256: newSHA256, bytes: [],
+        streamed: content)
+    }
+
+    /// A streamed write of `content` at `offset` of `device`, both digests computed by reading
+    /// (in bounded pieces) what `device` holds there now and `content`.
+    public static func copy(
+      _ content: StreamedBytes, to offset: Int64, on device: any ByteSource, reason: String
+    ) throws -> Step {
+      let old = try streamedSHA256(StreamedBytes(device, offset: offset, count: content.count))
+      return copy(
+        content, to: offset, expectedSHA256: old, newSHA256: try streamedSHA256(content),
+        sectorSize: device.sectorSize, reason: reason)
+    }
+
     public static func barrier(_ reason: String) -> Step { Step(kind: .barrier, reason: reason, bytes: []) }
 
-    enum CodingKeys: String, CodingKey { case kind, reason, offset, lba, sectorCount, expectedSHA256, newSHA256 }
+    enum CodingKeys: String, CodingKey {
+      case kind, reason, offset, lba, sectorCount, expectedSHA256, newSHA256, from
+    }
 
     public func encode(to encoder: any Encoder) throws {
       var c = encoder.container(keyedBy: CodingKeys.self)
@@ -72,6 +106,7 @@ public struct WritePlan: Hashable, Sendable, Encodable {
       try c.encodeIfPresent(sectorCount, forKey: .sectorCount)
       try c.encodeIfPresent(expectedSHA256, forKey: .expectedSHA256)
       try c.encodeIfPresent(newSHA256, forKey: .newSHA256)
+      if let streamed { try c.encode("\(streamed.source.name) at byte \(streamed.offset)", forKey: .from) }
     }
   }
 
@@ -135,4 +170,19 @@ func sha256Hex(_ bytes: [UInt8]) -> String {
   var hasher = SHA256Hasher()
   hasher.update(bytes)
   return SHA256Hasher.hex(hasher.finalize())
+}
+
+/// SHA-256 of streamed content, read in bounded pieces, in lower-case hex.
+func streamedSHA256(_ content: StreamedBytes) throws -> String {
+  var hasher = SHA256Hasher()
+  try content.forEachChunk { _, piece in hasher.update(piece) }
+  return SHA256Hasher.hex(hasher.finalize())
+}
+
+extension OverlayDisk {
+  /// Applies a plan's write step (held or streamed) without logging it.
+  func apply(_ step: WritePlan.Step) {
+    guard step.kind == .write, let offset = step.offset else { return }
+    if let streamed = step.streamed { apply(streamed, at: offset) } else { apply(step.bytes, at: offset) }
+  }
 }

@@ -187,7 +187,7 @@ extension WritePlanner {
   /// `source` with the plan's writes applied, in memory.
   public static func planned(_ plan: WritePlan, on source: any ByteSource) -> OverlayDisk {
     let overlay = OverlayDisk(base: source)
-    for step in plan.writes { overlay.apply(step.bytes, at: step.offset ?? 0) }
+    for step in plan.writes { overlay.apply(step) }
     return overlay
   }
 }

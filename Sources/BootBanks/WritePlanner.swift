@@ -165,7 +165,7 @@ public enum WritePlanner {
     command: String, device: Device, steps: [WritePlan.Step], force: Bool, notes: [String], refusal: String? = nil
   ) throws -> WritePlan {
     let overlay = OverlayDisk(base: device.source)
-    for step in steps where step.kind == .write { overlay.apply(step.bytes, at: step.offset ?? 0) }
+    for step in steps { overlay.apply(step) }
     let after = try choice(of: overlay, sectorSize: device.layout.sectorSize)
     var plan = WritePlan(
       command: command, target: device.identity, steps: steps, before: WritePlan.Choice(device.status.choice),

@@ -9,113 +9,125 @@ extension BootConfig {
   /// `emptyValue`, `integerOutOfRange`, `lineWithoutSeparator`, `nulByte`.
   public func lint() -> [LintIssue] {
     var issues: [LintIssue] = []
-    func add(_ s: LintIssue.Severity, _ kind: String, _ message: String, _ line: BootConfigLine? = nil) {
-      issues.append(LintIssue(s, kind, message, line: line?.number, byteOffset: line?.range.lowerBound))
-    }
-
-    if let failure = safebootParse.failure {
-      add(
-        .error, "bankConfigRejected",
-        "'\(failure.option)=\(failure.value)' is not a number: the loader rejects this boot.cfg, so the partition is not a bank",
-        lines[failure.line - 1])
-    }
-    if let failure = mbootParse.failure {
-      add(
-        .error, "bootConfigRejected",
-        "'\(failure.option)=\(failure.value)' is not a number: the loader cannot boot from this boot.cfg",
-        lines[failure.line - 1])
-    }
-
+    lintRejections(into: &issues)
     // Line by line: keys as the loader maps them.
     var seen: [String: BootConfigLine] = [:]
     var order: [String] = []
     for line in lines {
       if line.containsNUL {
-        add(.warning, "nulByte", "line holds a NUL byte: the loader ignores the rest of the line", line)
+        issues.add(.warning, "nulByte", "line holds a NUL byte: the loader ignores the rest of the line", line)
       }
       switch line.content {
       case .blank, .comment: continue
       case .noSeparator:
-        add(
+        issues.add(
           .warning, "lineWithoutSeparator",
           "'\(String(decoding: line.merged, as: UTF8.self))' has no '=': the loader ignores it", line)
-        continue
       case .option(let key, let value):
-        let keyText = String(decoding: key, as: UTF8.self)
-        guard let name = optionName(of: line) else {
-          if key.last == 0x20, let trimmed = Optional(LoaderCType.mergeSpaces(key)),
-            let known = knownName(exactly: trimmed)
-          {
-            let writerNote =
-              known == "bootstate" ? "; the loader's writer does find it, so reader and writer disagree" : ""
-            add(
-              .warning, "blankBeforeSeparator",
-              "'\(keyText)=': a blank before '=' makes the loader ignore '\(known)'\(writerNote)", line)
-          } else {
-            add(
-              .warning, "unknownKey",
-              "unknown key '\(keyText)': the loader ignores it and ESXi 6.7's image tools reject it", line)
-          }
-          continue
-        }
-        if keyText != name {
-          if keyText.lowercased() == name {
-            add(
-              .warning, "keyCase",
-              "key '\(keyText)' is read as '\(name)' (keys are case-insensitive); ESXi writes '\(name)'", line)
-          } else {
-            let mboot = line.option(in: LoaderOption.mboot).map { LoaderOption.mboot[$0].name }
-            let also = mboot.map { $0 != name ? " (and as '\($0)' by the kernel loader)" : "" } ?? ""
-            add(
-              .warning, "shortenedKey",
-              "key '\(keyText)' is not a key ESXi writes; the loader reads it as '\(name)'\(also) because it prefixes that name",
-              line)
-          }
-        }
-        if name == "quickboot" {
-          add(
-            .warning, "keyNotWrittenByESXi",
-            "'quickboot' marks a one-shot bank (7.0+ Quick Boot): the loader boots it never, and writes it INVALID",
-            line)
-        } else if !LoaderOption.esxiWrittenKeys.contains(name) {
-          add(
-            .warning, "keyNotWrittenByESXi",
-            "'\(name)' is read by the loader but ESXi's image tools do not write it (6.7 rejects it)", line)
-        }
+        guard let name = lintKeyName(line, key: key, into: &issues) else { continue }
         if let first = seen[name] {
-          add(
+          issues.add(
             .warning, "duplicateKey",
             "'\(name)' is set again (first on line \(first.number)); the loader takes the last one", line)
         } else {
           seen[name] = line
           order.append(name)
         }
-        let isInteger = (LoaderOption.safeboot + LoaderOption.mboot).first { $0.name == name }?.kind == .integer
-        if isInteger, value.isEmpty {
-          add(.warning, "emptyValue", "'\(name)=' has no value: the loader reads 0", line)
-        } else if isInteger, LoaderCType.isNumber(value), !LoaderCType.atoi(value).exact {
-          add(
-            .warning, "integerOutOfRange",
-            "'\(name)=\(String(decoding: value, as: UTF8.self))' does not fit a 32-bit int: the loader reads \(LoaderCType.atoi(value).value)",
-            line)
-        }
+        lintInteger(line, name: name, value: value, into: &issues)
       }
     }
+    lintKeySet(order: order, seen: seen, into: &issues)
+    lintBankFields(into: &issues, seen: seen)
+    return issues
+  }
 
-    // Key set and order against what ESXi writes.
+  /// A value the loader's reader (the bank) or the kernel loader (the boot) rejects.
+  func lintRejections(into issues: inout [LintIssue]) {
+    if let failure = safebootParse.failure {
+      issues.add(
+        .error, "bankConfigRejected",
+        "'\(failure.option)=\(failure.value)' is not a number: the loader rejects this boot.cfg, so the partition is not a bank",
+        lines[failure.line - 1])
+    }
+    if let failure = mbootParse.failure {
+      issues.add(
+        .error, "bootConfigRejected",
+        "'\(failure.option)=\(failure.value)' is not a number: the loader cannot boot from this boot.cfg",
+        lines[failure.line - 1])
+    }
+  }
+
+  /// The name the loader reads `key` as, with a warning where that is not the key as ESXi
+  /// writes it; nil (with a warning) when the loader ignores the line.
+  func lintKeyName(_ line: BootConfigLine, key: [UInt8], into issues: inout [LintIssue]) -> String? {
+    let keyText = String(decoding: key, as: UTF8.self)
+    guard let name = optionName(of: line) else {
+      if key.last == 0x20, let known = knownName(exactly: LoaderCType.mergeSpaces(key)) {
+        let writerNote =
+          known == "bootstate" ? "; the loader's writer does find it, so reader and writer disagree" : ""
+        issues.add(
+          .warning, "blankBeforeSeparator",
+          "'\(keyText)=': a blank before '=' makes the loader ignore '\(known)'\(writerNote)", line)
+      } else {
+        issues.add(
+          .warning, "unknownKey",
+          "unknown key '\(keyText)': the loader ignores it and ESXi 6.7's image tools reject it", line)
+      }
+      return nil
+    }
+    if keyText != name {
+      if keyText.lowercased() == name {
+        issues.add(
+          .warning, "keyCase",
+          "key '\(keyText)' is read as '\(name)' (keys are case-insensitive); ESXi writes '\(name)'", line)
+      } else {
+        let mboot = line.option(in: LoaderOption.mboot).map { LoaderOption.mboot[$0].name }
+        let also = mboot.map { $0 != name ? " (and as '\($0)' by the kernel loader)" : "" } ?? ""
+        issues.add(
+          .warning, "shortenedKey",
+          "key '\(keyText)' is not a key ESXi writes; the loader reads it as '\(name)'\(also) because it prefixes that name",
+          line)
+      }
+    }
+    if name == "quickboot" {
+      issues.add(
+        .warning, "keyNotWrittenByESXi",
+        "'quickboot' marks a one-shot bank (7.0+ Quick Boot): the loader boots it never, and writes it INVALID",
+        line)
+    } else if !LoaderOption.esxiWrittenKeys.contains(name) {
+      issues.add(
+        .warning, "keyNotWrittenByESXi",
+        "'\(name)' is read by the loader but ESXi's image tools do not write it (6.7 rejects it)", line)
+    }
+    return name
+  }
+
+  /// An integer option's value as the loader's `atoi` reads it.
+  func lintInteger(_ line: BootConfigLine, name: String, value: [UInt8], into issues: inout [LintIssue]) {
+    let isInteger = (LoaderOption.safeboot + LoaderOption.mboot).first { $0.name == name }?.kind == .integer
+    guard isInteger else { return }
+    if value.isEmpty {
+      issues.add(.warning, "emptyValue", "'\(name)=' has no value: the loader reads 0", line)
+    } else if LoaderCType.isNumber(value), !LoaderCType.atoi(value).exact {
+      issues.add(
+        .warning, "integerOutOfRange",
+        "'\(name)=\(String(decoding: value, as: UTF8.self))' does not fit a 32-bit int: the loader reads \(LoaderCType.atoi(value).value)",
+        line)
+    }
+  }
+
+  /// Key set and order against what ESXi writes.
+  func lintKeySet(order: [String], seen: [String: BootConfigLine], into issues: inout [LintIssue]) {
     let written = order.filter { LoaderOption.esxiWrittenKeys.contains($0) }
     let expected = LoaderOption.esxiWrittenKeys.filter { written.contains($0) }
     if written != expected {
-      add(
+      issues.add(
         .warning, "keyOrder",
         "keys are in the order \(written.joined(separator: ", ")); ESXi writes \(expected.joined(separator: ", "))")
     }
     for key in ["title", "timeout", "prefix", "kernelopt", "modules"] where seen[key] == nil {
-      add(.warning, "missingKey", "no '\(key)=' line; ESXi writes one")
+      issues.add(.warning, "missingKey", "no '\(key)=' line; ESXi writes one")
     }
-
-    lintBankFields(into: &issues, seen: seen)
-    return issues
   }
 
   func knownName(exactly key: [UInt8]) -> String? {
@@ -195,5 +207,14 @@ extension BootConfig {
         writerLine,
         offset: writerView.valueOffset)
     }
+  }
+}
+
+extension [LintIssue] {
+  /// Adds an issue at `line` (its number and first byte), or of the whole file.
+  fileprivate mutating func add(
+    _ severity: LintIssue.Severity, _ kind: String, _ message: String, _ line: BootConfigLine? = nil
+  ) {
+    append(LintIssue(severity, kind, message, line: line?.number, byteOffset: line?.range.lowerBound))
   }
 }

@@ -38,12 +38,6 @@ public struct BootConfigLine: Hashable, Sendable {
     return nil
   }
 
-  /// The value text as a string (for `.option` lines).
-  public var valueText: String? {
-    if case .option(_, let value) = content { return String(decoding: value, as: UTF8.self) }
-    return nil
-  }
-
   init(index: Int, range: Range<Int>, hasNewline: Bool, raw: ArraySlice<UInt8>) {
     self.index = index
     self.range = range

@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 extension Digester {
   /// Digests a stream that `produce` hands over as windows, in order.
   ///
@@ -70,8 +67,8 @@ extension Digester {
     return digester.finalize()
   }
 
-  /// Runs `body` for indices `0..<count` on up to `maxConcurrency` threads and returns the
-  /// results in index order: the way to digest many files or partitions in parallel.
+  /// Digests many files or partitions in parallel: `body` for indices `0..<count` on up to
+  /// `maxConcurrency` threads, the results in index order (`Threading.map`).
   ///
   /// Each `body` should digest with `threading: .inline` when `count` reaches the core count
   /// (the parallelism is then across streams). Blocks the calling thread until all are done.
@@ -80,20 +77,6 @@ extension Digester {
     maxConcurrency: Int = Threading.processorCount,
     _ body: @Sendable (Int) throws -> Digests
   ) -> [Result<Digests, any Error>] {
-    guard count > 0 else { return [] }
-    let next = Atomic<Int>(0)
-    let results = Mutex<[Result<Digests, any Error>?]>(Array(repeating: nil, count: count))
-    DispatchQueue.concurrentPerform(iterations: min(max(maxConcurrency, 1), count)) { _ in
-      while true {
-        let index = next.add(1, ordering: .relaxed).oldValue
-        guard index < count else { return }
-        let result = Result { try body(index) }
-        results.withLock { $0[index] = result }
-      }
-    }
-    return results.withLock { slots in slots.map { $0 ?? .failure(CancellationLikeError()) } }
+    Threading.map(count: count, maxConcurrency: maxConcurrency) { index in Result { try body(index) } }
   }
 }
-
-/// Never produced: every index is run before `digestConcurrently` returns.
-private struct CancellationLikeError: Error {}

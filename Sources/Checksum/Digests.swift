@@ -1,3 +1,5 @@
+import DiskFormat
+
 /// What one pass over some bytes measured: the digests asked for, and how many bytes.
 public struct Digests: Sendable, Hashable {
   /// Number of bytes digested.
@@ -17,10 +19,7 @@ public struct Digests: Sendable, Hashable {
 
   /// The CRC-32 as 8 lower-case hex digits, as `rhash --crc32` and `crc32(1)` print it.
   public var crc32Hex: String? {
-    crc32.map { value in
-      let digits = String(value, radix: 16)
-      return String(repeating: "0", count: 8 - digits.count) + digits
-    }
+    crc32.map(hex32)
   }
 
   /// The SHA-256 as 64 lower-case hex digits, as `sha256sum` prints it.
@@ -39,14 +38,5 @@ public struct Digests: Sendable, Hashable {
   }
 
   /// Lower-case hex of `bytes`.
-  public static func hex(_ bytes: [UInt8]) -> String {
-    let digits: [UInt8] = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-      out.append(digits[Int(byte >> 4)])
-      out.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
-  }
+  public static func hex(_ bytes: [UInt8]) -> String { hexString(bytes) }
 }

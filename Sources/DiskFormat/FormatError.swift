@@ -12,7 +12,27 @@ public struct FormatError: Error, Hashable, Sendable, CustomStringConvertible {
     case notOneOf(value: UInt64, allowed: [ClosedRange<UInt64>])
     /// The value must be a power of two within `allowed`.
     case notPowerOfTwo(value: UInt64, allowed: ClosedRange<UInt64>)
+    /// The field holds `found` where a rule that ties it to other values wants `expected` (the
+    /// value itself, or the bound it must respect; nil when the rule names none). The message
+    /// reads "[of <record>] is <found><relation><expected><consequence>", e.g. "of partition 3
+    /// is 40, before FirstUsableLBA 34" or "is 9, past the last LBA 7: the image is shorter".
+    case conflict(found: Value, expected: Value?, relation: String, consequence: String = "", record: String? = nil)
     case invalid(String)
+  }
+
+  /// A value in a message: a number in decimal or in hex, or text (a GUID, a shape).
+  public enum Value: Hashable, Sendable, CustomStringConvertible {
+    case number(UInt64)
+    case hex(UInt64)
+    case text(String)
+
+    public var description: String {
+      switch self {
+      case .number(let value): String(value)
+      case .hex(let value): "0x" + String(value, radix: 16)
+      case .text(let text): text
+      }
+    }
   }
   /// The structure being decoded, e.g. "GPT header".
   public var structure: String
@@ -49,14 +69,11 @@ public struct FormatError: Error, Hashable, Sendable, CustomStringConvertible {
       return "\(at) is 0x\(String(value, radix: 16)), expected \(ranges.joined(separator: " or "))"
     case .notPowerOfTwo(let value, let allowed):
       return "\(at) is \(value), expected a power of two from \(allowed.lowerBound) to \(allowed.upperBound)"
+    case .conflict(let found, let expected, let relation, let consequence, let record):
+      let of = record.map { "of \($0) " } ?? ""
+      return "\(at): \(of)is \(found)\(relation)\(expected?.description ?? "")\(consequence)"
     case .invalid(let why):
       return "\(at): \(why)"
     }
   }
-}
-
-/// Eight lower-case hex digits.
-public func hex32(_ value: UInt32) -> String {
-  let digits = String(value, radix: 16)
-  return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }

@@ -70,16 +70,3 @@ public struct GUID: Hashable, Sendable, Comparable, CustomStringConvertible, Cod
     try container.encode(description)
   }
 }
-
-/// Two lower-case hex digits.
-public func hexByte(_ byte: UInt8) -> String {
-  let digits = "0123456789abcdef"
-  let hi = digits[digits.index(digits.startIndex, offsetBy: Int(byte >> 4))]
-  let lo = digits[digits.index(digits.startIndex, offsetBy: Int(byte & 0xF))]
-  return String([hi, lo])
-}
-
-/// Lower-case hex of every byte, no separators.
-public func hexString(_ bytes: [UInt8]) -> String {
-  bytes.map(hexByte).joined()
-}

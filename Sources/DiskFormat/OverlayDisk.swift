@@ -1,6 +1,7 @@
 import Synchronization
 
-/// A device made of a read-only base and the sectors written over it, kept in memory.
+/// A device made of a read-only base and the sectors written over it, kept in memory (streamed
+/// content is kept as a reference to its source, not copied).
 ///
 /// Used to see a planned write before it is made (the loader replayed on the bytes it would
 /// leave), and in tests as a recording sink: every write and barrier is logged in order, and a
@@ -18,6 +19,9 @@ public final class OverlayDisk: ByteSource, ByteSink {
   struct State {
     /// Written sectors by sector index.
     var sectors: [Int64: [UInt8]] = [:]
+    /// Streamed content applied over the base, in the order applied (a later one wins; a
+    /// sector written in `sectors` after it wins over it).
+    var extents: [(at: Int64, content: StreamedBytes)] = []
     var log: [Event] = []
     var writesLeft: Int?
   }
@@ -41,9 +45,16 @@ public final class OverlayDisk: ByteSource, ByteSink {
   }
 
   public func withBytes<R>(in range: Range<Int64>, _ body: (Span<UInt8>) throws -> R) throws -> R {
-    let patches = state.withLock { $0.sectors }
-    if patches.isEmpty { return try base.withBytes(in: range, body) }
+    let (patches, extents) = state.withLock { ($0.sectors, $0.extents) }
+    if patches.isEmpty && extents.isEmpty { return try base.withBytes(in: range, body) }
     var bytes = try base.read(range)
+    for (at, content) in extents {
+      let from = max(at, range.lowerBound)
+      let to = min(at + Int64(content.count), range.upperBound)
+      guard from < to else { continue }
+      let piece = try content.source.read(at: content.offset + (from - at), count: Int(to - from))
+      bytes.replaceSubrange(Int(from - range.lowerBound)..<Int(to - range.lowerBound), with: piece)
+    }
     let size = Int64(sectorSize)
     for (index, sector) in patches {
       let start = index * size
@@ -84,6 +95,20 @@ public final class OverlayDisk: ByteSource, ByteSink {
       for k in 0..<(bytes.count / size) {
         s.sectors[offset / Int64(size) + Int64(k)] = Array(bytes[(k * size)..<((k + 1) * size)])
       }
+    }
+  }
+
+  /// Applies streamed content at `offset` without logging it or reading it: reads of the range
+  /// read `content`'s source.
+  public func apply(_ content: StreamedBytes, at offset: Int64) {
+    let size = Int64(sectorSize)
+    state.withLock { s in
+      let first = offset / size
+      let end = (offset + Int64(content.count) + size - 1) / size
+      if !s.sectors.isEmpty {
+        for index in s.sectors.keys where index >= first && index < end { s.sectors[index] = nil }
+      }
+      s.extents.append((offset, content))
     }
   }
 }

@@ -170,9 +170,6 @@ public struct ClusterChain: Hashable, Sendable {
     self.end = end
   }
 
-  /// True when the chain ends with an end-of-chain mark.
-  public var isComplete: Bool { end == .endOfChain }
-
   /// Runs of consecutive clusters: (first cluster, count).
   public var runs: [(first: UInt32, count: Int)] {
     var out: [(first: UInt32, count: Int)] = []

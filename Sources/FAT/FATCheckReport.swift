@@ -12,8 +12,6 @@ public struct FATCheckReport: Hashable, Sendable, Codable {
   public var freeClusters: UInt32
   public var findings: [Finding]
 
-  /// True when nothing at all was found.
-  public var isClean: Bool { findings.isEmpty }
   /// True when a finding of severity error was found.
   public var hasErrors: Bool { findings.contains { $0.severity == .error } }
 }

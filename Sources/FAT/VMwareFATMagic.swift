@@ -1,7 +1,8 @@
 import DiskFormat
 
 /// The VMware marker of a bootbank (and the ESP): the 16 ASCII bytes `VMWARE FAT16    `
-/// followed by a 16-byte UUID, at the start of the volume's second sector (ESXI.md §2).
+/// followed by a 16-byte UUID, at the start of the volume's second sector
+/// (`vmfat_get_uuid()` in esx-boot's `safeboot/vmfat.c`).
 public struct VMwareFATMagic: Hashable, Sendable {
   public static let signature: [UInt8] = Array("VMWARE FAT16    ".utf8)
 

@@ -19,9 +19,3 @@ extension Finding {
     self.init(severity, "bad" + error.field, error.description, offset: error.offset, lba: lba, partition: partition)
   }
 }
-
-/// `0x` and lower-case hex digits.
-func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, radix: 16) }
-
-/// `0x` and two lower-case hex digits.
-func hex2(_ value: UInt8) -> String { "0x" + hexByte(value) }

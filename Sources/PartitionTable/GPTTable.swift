@@ -183,6 +183,13 @@ public struct GPTTable: Hashable, Sendable, Codable {
   static func judgeHeader(
     _ h: GPTHeader, role: Role, lba: UInt64, sectorSize: Int, sectors: UInt64, into judge: inout Judge
   ) {
+    judgeSelf(h, lba: lba, sectorSize: sectorSize, into: &judge)
+    judgeUsableLBAs(h, role: role, lba: lba, sectors: sectors, into: &judge)
+    judgeEntryArray(h, role: role, lba: lba, sectorSize: sectorSize, sectors: sectors, into: &judge)
+  }
+
+  /// HeaderSize, HeaderCRC32, Revision, Reserved and MyLBA: the header as a record.
+  static func judgeSelf(_ h: GPTHeader, lba: UInt64, sectorSize: Int, into judge: inout Judge) {
     typealias O = GPTHeader.Offset
     let allowedSize = UInt64(GPTHeader.minimumSize)...UInt64(sectorSize)
     if !allowedSize.contains(UInt64(h.headerSize)) {
@@ -198,62 +205,86 @@ public struct GPTTable: Hashable, Sendable, Codable {
     if h.revision != GPTHeader.revision10 {
       judge.field(
         hard: false, "Revision", at: h.offset(O.revision),
-        .invalid("is \(hex(h.revision)), expected 0x10000 (1.0)"))
+        .conflict(
+          found: .hex(UInt64(h.revision)), expected: .hex(UInt64(GPTHeader.revision10)), relation: ", expected ",
+          consequence: " (1.0)"))
     }
     if h.reserved != 0 {
-      judge.field(hard: false, "Reserved", at: h.offset(O.reserved), .invalid("is \(hex(h.reserved)), expected 0"))
+      judge.field(
+        hard: false, "Reserved", at: h.offset(O.reserved),
+        .conflict(found: .hex(UInt64(h.reserved)), expected: .number(0), relation: ", expected "))
     }
     if h.myLBA != lba {
       judge.field(
         hard: true, fatal: true, "MyLBA", at: h.offset(O.myLBA),
-        .invalid("is \(h.myLBA), but this header is at LBA \(lba)"))
+        .conflict(found: .number(h.myLBA), expected: .number(lba), relation: ", but this header is at LBA "))
     }
+  }
+
+  /// AlternateLBA, FirstUsableLBA and LastUsableLBA against the disk and the other header.
+  static func judgeUsableLBAs(_ h: GPTHeader, role: Role, lba: UInt64, sectors: UInt64, into judge: inout Judge) {
+    typealias O = GPTHeader.Offset
     let last = sectors &- 1
     if role.isPrimary {
       if h.alternateLBA <= 1 {
         judge.field(
           hard: true, "AlternateLBA", at: h.offset(O.alternateLBA),
-          .invalid("is \(h.alternateLBA), expected the last LBA \(last)"))
+          .conflict(found: .number(h.alternateLBA), expected: .number(last), relation: ", expected the last LBA "))
       } else if h.alternateLBA > last {
         judge.field(
           hard: true, "AlternateLBA", at: h.offset(O.alternateLBA),
-          .invalid(
-            "is \(h.alternateLBA), past the last LBA \(last): the image is shorter than the table claims"))
+          .conflict(
+            found: .number(h.alternateLBA), expected: .number(last), relation: ", past the last LBA ",
+            consequence: ": the image is shorter than the table claims"))
       } else if h.alternateLBA < last {
         judge.field(
           hard: false, "AlternateLBA", at: h.offset(O.alternateLBA),
-          .invalid("is \(h.alternateLBA), not the last LBA \(last): the backup is not at the end of the disk"))
+          .conflict(
+            found: .number(h.alternateLBA), expected: .number(last), relation: ", not the last LBA ",
+            consequence: ": the backup is not at the end of the disk"))
       }
     } else if h.alternateLBA != 1 {
       judge.field(
-        hard: true, "AlternateLBA", at: h.offset(O.alternateLBA), .invalid("is \(h.alternateLBA), expected 1"))
+        hard: true, "AlternateLBA", at: h.offset(O.alternateLBA),
+        .conflict(found: .number(h.alternateLBA), expected: .number(1), relation: ", expected "))
     }
     if h.firstUsableLBA < 2 {
       judge.field(
         hard: true, "FirstUsableLBA", at: h.offset(O.firstUsableLBA),
-        .invalid("is \(h.firstUsableLBA), inside the MBR and primary header"))
+        .conflict(found: .number(h.firstUsableLBA), expected: nil, relation: ", inside the MBR and primary header"))
     }
     if h.firstUsableLBA > h.lastUsableLBA &+ 1 && h.lastUsableLBA < last {
       judge.field(
         hard: true, "FirstUsableLBA", at: h.offset(O.firstUsableLBA),
-        .invalid("is \(h.firstUsableLBA), after LastUsableLBA \(h.lastUsableLBA)"))
+        .conflict(
+          found: .number(h.firstUsableLBA), expected: .number(h.lastUsableLBA), relation: ", after LastUsableLBA "))
     } else if h.lastUsableLBA >= last {
       judge.field(
         hard: true, "LastUsableLBA", at: h.offset(O.lastUsableLBA),
-        .invalid(
-          "is \(h.lastUsableLBA), but the image's last LBA is \(last) (the backup header's place): the image is shorter than the table claims"
-        ))
+        .conflict(
+          found: .number(h.lastUsableLBA), expected: .number(last), relation: ", but the image's last LBA is ",
+          consequence: " (the backup header's place): the image is shorter than the table claims"))
     } else if role.isPrimary, h.alternateLBA > 1, h.lastUsableLBA >= h.alternateLBA {
       judge.field(
         hard: true, "LastUsableLBA", at: h.offset(O.lastUsableLBA),
-        .invalid("is \(h.lastUsableLBA), at or after the backup header at \(h.alternateLBA)"))
+        .conflict(
+          found: .number(h.lastUsableLBA), expected: .number(h.alternateLBA),
+          relation: ", at or after the backup header at "))
     } else if !role.isPrimary, h.lastUsableLBA >= lba {
       judge.field(
         hard: true, "LastUsableLBA", at: h.offset(O.lastUsableLBA),
-        .invalid("is \(h.lastUsableLBA), at or after this header at \(lba)"))
+        .conflict(found: .number(h.lastUsableLBA), expected: .number(lba), relation: ", at or after this header at "))
     }
+  }
 
-    // Entry size 128 × 2^n, count non-zero, array bounded before anything is allocated.
+  /// SizeOfPartitionEntry, NumberOfPartitionEntries and PartitionEntryLBA: entry size
+  /// 128 × 2^n, count non-zero, the array bounded before anything is allocated and placed
+  /// where the header's role puts it.
+  static func judgeEntryArray(
+    _ h: GPTHeader, role: Role, lba: UInt64, sectorSize: Int, sectors: UInt64, into judge: inout Judge
+  ) {
+    typealias O = GPTHeader.Offset
+    let last = sectors &- 1
     let size = h.sizeOfPartitionEntry
     let sizeOK =
       size >= UInt32(GPTPartitionEntry.definedSize) && size <= maxEntrySize && size % 128 == 0
@@ -261,39 +292,46 @@ public struct GPTTable: Hashable, Sendable, Codable {
     if !sizeOK {
       judge.field(
         hard: true, fatal: true, "SizeOfPartitionEntry", at: h.offset(O.sizeOfPartitionEntry),
-        .invalid("is \(size), expected 128 × 2^n (at most \(maxEntrySize))"))
+        .conflict(
+          found: .number(UInt64(size)), expected: .number(UInt64(maxEntrySize)),
+          relation: ", expected 128 × 2^n (at most ",
+          consequence: ")"))
     }
     if h.numberOfPartitionEntries == 0 {
       judge.field(
-        hard: true, fatal: true, "NumberOfPartitionEntries", at: h.offset(O.numberOfPartitionEntries), .invalid("is 0"))
+        hard: true, fatal: true, "NumberOfPartitionEntries", at: h.offset(O.numberOfPartitionEntries),
+        .conflict(found: .number(0), expected: nil, relation: ""))
     } else if sizeOK, (h.entryArrayBytes ?? UInt64.max) > maxEntryArrayBytes {
       judge.field(
         hard: true, fatal: true, "NumberOfPartitionEntries", at: h.offset(O.numberOfPartitionEntries),
-        .invalid(
-          "is \(h.numberOfPartitionEntries): \(h.numberOfPartitionEntries) × \(size) bytes is more than the \(maxEntryArrayBytes)-byte limit"
-        ))
+        .conflict(
+          found: .number(UInt64(h.numberOfPartitionEntries)), expected: .number(maxEntryArrayBytes),
+          relation: ": \(h.numberOfPartitionEntries) × \(size) bytes is more than the ", consequence: "-byte limit"))
     }
     guard let range = entryArraySectors(h, sectorSize: sectorSize) else { return }
     let entryField = h.offset(O.partitionEntryLBA)
     if range.upperBound > sectors {
       judge.field(
         hard: true, "PartitionEntryLBA", at: entryField,
-        .invalid(
-          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) runs past the last LBA \(last); the image is shorter than the table claims"
-        ))
+        .conflict(
+          found: .number(h.partitionEntryLBA), expected: .number(last),
+          relation: ": the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) runs past the last LBA ",
+          consequence: "; the image is shorter than the table claims"))
     } else if role.isPrimary {
       if range.lowerBound < 2 || range.upperBound > h.firstUsableLBA {
         judge.field(
           hard: true, "PartitionEntryLBA", at: entryField,
-          .invalid(
-            "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie in 2..<FirstUsableLBA \(h.firstUsableLBA)"
-          ))
+          .conflict(
+            found: .number(h.partitionEntryLBA), expected: .number(h.firstUsableLBA),
+            relation: ": the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie in 2..<FirstUsableLBA "))
       }
     } else if range.lowerBound <= h.lastUsableLBA || range.upperBound > lba {
       judge.field(
         hard: true, "PartitionEntryLBA", at: entryField,
-        .invalid(
-          "is \(h.partitionEntryLBA): the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie after LastUsableLBA \(h.lastUsableLBA) and before this header at \(lba)"
+        .conflict(
+          found: .number(h.partitionEntryLBA), expected: .number(lba),
+          relation:
+            ": the array (LBA \(range.lowerBound)-\(range.upperBound &- 1)) must lie after LastUsableLBA \(h.lastUsableLBA) and before this header at "
         ))
     }
   }
@@ -316,14 +354,17 @@ public struct GPTTable: Hashable, Sendable, Codable {
       guard mine != theirs else { return }
       judge.field(
         hard: true, field, at: b.offset(offset),
-        .invalid("is \(mine), but the primary header's (byte 0x\(String(p.offset(offset), radix: 16))) is \(theirs)"))
+        .conflict(
+          found: .text("\(mine)"), expected: .text("\(theirs)"),
+          relation: ", but the primary header's (byte 0x\(String(p.offset(offset), radix: 16))) is "))
     }
     if b.myLBA != p.alternateLBA {
       judge.field(
         hard: true, "MyLBA", at: b.offset(O.myLBA),
-        .invalid(
-          "is \(b.myLBA), but the primary header's AlternateLBA (byte 0x\(String(p.offset(O.alternateLBA), radix: 16))) is \(p.alternateLBA)"
-        ))
+        .conflict(
+          found: .number(b.myLBA), expected: .number(p.alternateLBA),
+          relation:
+            ", but the primary header's AlternateLBA (byte 0x\(String(p.offset(O.alternateLBA), radix: 16))) is "))
     }
     compare("FirstUsableLBA", O.firstUsableLBA, b.firstUsableLBA, p.firstUsableLBA)
     compare("LastUsableLBA", O.lastUsableLBA, b.lastUsableLBA, p.lastUsableLBA)
@@ -381,44 +422,19 @@ public struct GPTTable: Hashable, Sendable, Codable {
     for (index, entry) in decoded {
       let number = index + 1
       let at = base + Int64(index * size)
-      if entry.startingLBA > entry.endingLBA {
-        judge.field(
-          hard: true, "EndingLBA", at: at + Int64(E.endingLBA),
-          .invalid("of partition \(number) is \(entry.endingLBA), before its StartingLBA \(entry.startingLBA)"),
-          partition: number)
-      } else {
-        if entry.startingLBA < h.firstUsableLBA {
-          judge.field(
-            hard: true, "StartingLBA", at: at + Int64(E.startingLBA),
-            .invalid("of partition \(number) is \(entry.startingLBA), before FirstUsableLBA \(h.firstUsableLBA)"),
-            partition: number)
-        }
-        if entry.endingLBA >= sectors {
-          judge.other(
-            hard: true, "partitionPastEnd",
-            "partition \(number) ends at LBA \(entry.endingLBA), past the image's last LBA \(sectors &- 1): the image is shorter than the table claims",
-            offset: at + Int64(E.endingLBA), lba: entry.endingLBA, partition: number)
-        } else if entry.endingLBA > h.lastUsableLBA {
-          judge.field(
-            hard: true, "EndingLBA", at: at + Int64(E.endingLBA),
-            .invalid("of partition \(number) is \(entry.endingLBA), after LastUsableLBA \(h.lastUsableLBA)"),
-            partition: number)
-        }
-      }
-      if entry.attributes & GPTAttributes.reservedMask != 0 {
-        judge.field(
-          hard: false, "Attributes", at: at + Int64(E.attributes),
-          .invalid("of partition \(number) is \(hex(entry.attributes)): reserved bits 3-47 are set"), partition: number)
-      }
+      judgeEntry(entry, number: number, at: at, header: h, sectors: sectors, into: &judge)
       let unique = entry.uniquePartitionGUID.description
       if entry.uniquePartitionGUID.isZero {
         judge.field(
           hard: false, "UniquePartitionGUID", at: at + Int64(E.uniquePartitionGUID),
-          .invalid("of partition \(number) is all zero"), partition: number)
+          .conflict(found: .text("all zero"), expected: nil, relation: "", record: "partition \(number)"),
+          partition: number)
       } else if let first = seenUnique[unique] {
         judge.field(
           hard: false, "UniquePartitionGUID", at: at + Int64(E.uniquePartitionGUID),
-          .invalid("of partition \(number) is \(unique), the same as partition \(first)'s"), partition: number)
+          .conflict(
+            found: .text(unique), expected: nil, relation: ", the same as partition \(first)'s",
+            record: "partition \(number)"), partition: number)
       } else {
         seenUnique[unique] = number
       }
@@ -434,7 +450,57 @@ public struct GPTTable: Hashable, Sendable, Codable {
     if partitions.isEmpty {
       judge.other(hard: false, "noPartitions", "all \(count) entries are unused", offset: base)
     }
-    // Overlaps: sorted by start, each against the furthest end so far.
+    judgeOverlaps(partitions, into: &judge)
+    return partitions
+  }
+
+  /// One used entry's LBAs against the header and the disk, and its reserved attribute bits.
+  static func judgeEntry(
+    _ entry: GPTPartitionEntry, number: Int, at: Int64, header h: GPTHeader, sectors: UInt64, into judge: inout Judge
+  ) {
+    typealias E = GPTPartitionEntry.Offset
+    if entry.startingLBA > entry.endingLBA {
+      judge.field(
+        hard: true, "EndingLBA", at: at + Int64(E.endingLBA),
+        .conflict(
+          found: .number(entry.endingLBA), expected: .number(entry.startingLBA), relation: ", before its StartingLBA ",
+          record: "partition \(number)"),
+        partition: number)
+    } else {
+      if entry.startingLBA < h.firstUsableLBA {
+        judge.field(
+          hard: true, "StartingLBA", at: at + Int64(E.startingLBA),
+          .conflict(
+            found: .number(entry.startingLBA), expected: .number(h.firstUsableLBA),
+            relation: ", before FirstUsableLBA ",
+            record: "partition \(number)"),
+          partition: number)
+      }
+      if entry.endingLBA >= sectors {
+        judge.other(
+          hard: true, "partitionPastEnd",
+          "partition \(number) ends at LBA \(entry.endingLBA), past the image's last LBA \(sectors &- 1): the image is shorter than the table claims",
+          offset: at + Int64(E.endingLBA), lba: entry.endingLBA, partition: number)
+      } else if entry.endingLBA > h.lastUsableLBA {
+        judge.field(
+          hard: true, "EndingLBA", at: at + Int64(E.endingLBA),
+          .conflict(
+            found: .number(entry.endingLBA), expected: .number(h.lastUsableLBA), relation: ", after LastUsableLBA ",
+            record: "partition \(number)"),
+          partition: number)
+      }
+    }
+    if entry.attributes & GPTAttributes.reservedMask != 0 {
+      judge.field(
+        hard: false, "Attributes", at: at + Int64(E.attributes),
+        .conflict(
+          found: .hex(entry.attributes), expected: nil, relation: ": reserved bits 3-47 are set",
+          record: "partition \(number)"), partition: number)
+    }
+  }
+
+  /// Overlaps: sorted by start, each against the furthest end so far.
+  static func judgeOverlaps(_ partitions: [Partition], into judge: inout Judge) {
     let ordered = partitions.filter { $0.firstLBA <= $0.lastLBA }.sorted {
       ($0.firstLBA, $0.number) < ($1.firstLBA, $1.number)
     }
@@ -449,6 +515,5 @@ public struct GPTTable: Hashable, Sendable, Codable {
       if let previous = reach, previous.lastLBA >= partition.lastLBA { continue }
       reach = partition
     }
-    return partitions
   }
 }

@@ -180,7 +180,7 @@ extension LoaderTable {
           if let v = try mbrVolume(mbr, id: id) { volumes.append(v) }
         }
         let problem =
-          "the primary GPT's entry array fails its CRC (stored 0x\(hex8(stored)), computed 0x\(hex8(computed))): the loader reads the MBR's records instead"
+          "the primary GPT's entry array fails its CRC (stored 0x\(hex32(stored)), computed 0x\(hex32(computed))): the loader reads the MBR's records instead"
           + (volumes.isEmpty ? " and finds no partition there" : "")
         findings.append(Finding(.error, "loaderReadsMBRInsteadOfGPT", problem, lba: header.entryArrayLBA))
         return LoaderTable(
@@ -225,7 +225,7 @@ extension LoaderTable {
       guard crc.finalize() == stored else {
         return .failure(
           HeaderRejection(
-            "its CRC over HeaderSize = \(headerSize) bytes is 0x\(hex8(crc.finalize())), the header says 0x\(hex8(stored))"
+            "its CRC over HeaderSize = \(headerSize) bytes is 0x\(hex32(crc.finalize())), the header says 0x\(hex32(stored))"
           ))
       }
       return .success(
@@ -402,9 +402,4 @@ extension LoaderTable {
         entryOffset: entryOffset)
     }
   }
-}
-
-private func hex8(_ value: UInt32) -> String {
-  let digits = String(value, radix: 16)
-  return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }

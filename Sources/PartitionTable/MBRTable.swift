@@ -37,7 +37,9 @@ public struct MBRTable: Hashable, Sendable {
       if entry.startingLBA == 0 {
         judge.field(
           hard: false, "StartingLBA", at: at + Int64(MBRPartitionEntry.Offset.startingLBA),
-          .invalid("of partition \(number) is 0: the partition covers the MBR itself"), partition: number)
+          .conflict(
+            found: .number(0), expected: nil, relation: ": the partition covers the MBR itself",
+            record: "partition \(number)"), partition: number)
       }
       if last >= sectors {
         judge.other(
@@ -48,7 +50,9 @@ public struct MBRTable: Hashable, Sendable {
       if entry.osType == 0 {
         judge.field(
           hard: false, "OSType", at: at + Int64(MBRPartitionEntry.Offset.osType),
-          .invalid("of partition \(number) is 0x00 (empty) but SizeInLBA is \(entry.sizeInLBA)"), partition: number)
+          .conflict(
+            found: .text("0x00 (empty)"), expected: .number(UInt64(entry.sizeInLBA)), relation: " but SizeInLBA is ",
+            record: "partition \(number)"), partition: number)
       }
       if entry.isExtended {
         if extended == nil {
@@ -121,58 +125,19 @@ public struct MBRTable: Hashable, Sendable {
           lba: ebrLBA)
         break
       }
-      guard visited.insert(ebrLBA).inserted else {
-        judge.other(
-          hard: true, "ebrLoop",
-          "the link at byte 0x\(String(linkOffset, radix: 16)) points back to the EBR at LBA \(ebrLBA): the chain loops",
-          offset: linkOffset, lba: ebrLBA)
-        break
-      }
-      guard ebrLBA < sectors, let base = Int64(exactly: ebrLBA * UInt64(sectorSize)),
-        let sector = try source.bytesIfInside(at: base, count: MBR.size)
-      else {
-        judge.other(
-          hard: true, "ebrPastEnd",
-          "the link at byte 0x\(String(linkOffset, radix: 16)) points to an EBR at LBA \(ebrLBA), past the image's last LBA \(sectors &- 1)",
-          offset: linkOffset, lba: ebrLBA)
-        break
-      }
-      let ebr: MBR
-      do {
-        ebr = try MBR(parsing: sector.span, at: base, structure: "EBR")
-      } catch {
-        judge.usable = false
-        judge.findings.append(Finding(.error, error, lba: ebrLBA))
-        break
-      }
+      guard
+        let read = try readEBR(
+          at: ebrLBA, linkOffset: linkOffset, visited: &visited, source: source, sectorSize: sectorSize,
+          sectors: sectors, into: &judge)
+      else { break }
+      let (ebr, base) = read
       let logical = ebr.entries[0]
       let at = base + Int64(MBR.entryOffset(0))
       if !logical.isEmpty, !logical.isExtended {
-        let first = ebrLBA + UInt64(logical.startingLBA)
-        let last = first + UInt64(logical.sizeInLBA) - 1
-        if logical.startingLBA == 0 {
-          judge.field(
-            hard: false, "StartingLBA", at: at + Int64(MBRPartitionEntry.Offset.startingLBA),
-            .invalid("of partition \(number) is 0: the partition covers its own EBR"), partition: number)
-        }
-        if last >= sectors {
-          judge.other(
-            hard: true, "partitionPastEnd",
-            "partition \(number) ends at LBA \(last), past the image's last LBA \(sectors &- 1): the image is shorter than the table claims",
-            offset: at + Int64(MBRPartitionEntry.Offset.sizeInLBA), lba: last, partition: number)
-        } else if last > containerLast {
-          judge.field(
-            hard: false, "SizeInLBA", at: at + Int64(MBRPartitionEntry.Offset.sizeInLBA),
-            .invalid(
-              "of partition \(number) makes it end at LBA \(last), outside the extended partition (LBA \(containerFirst)-\(containerLast))"
-            ),
-            partition: number)
-        }
         logicals.append(
-          Partition(
-            number: number, firstLBA: first, lastLBA: last, sectorSize: sectorSize, mbrType: logical.osType,
-            typeName: PartitionType.name(forMBRType: logical.osType), bootable: logical.bootIndicator == 0x80,
-            isLogical: true, entryOffset: at))
+          logicalPartition(
+            logical, ebrLBA: ebrLBA, at: at, number: number, containerFirst: containerFirst,
+            containerLast: containerLast, sectorSize: sectorSize, sectors: sectors, into: &judge))
         number += 1
       }
       guard let linkSlot = (1..<4).first(where: { !ebr.entries[$0].isEmpty && ebr.entries[$0].isExtended }) else {
@@ -184,13 +149,82 @@ public struct MBRTable: Hashable, Sendable {
       if next > containerLast, next < sectors {
         judge.field(
           hard: true, "StartingLBA", at: linkOffset,
-          .invalid(
-            "of the link to the next EBR is \(link.startingLBA): LBA \(next) is outside the extended partition (LBA \(containerFirst)-\(containerLast))"
-          ))
+          .conflict(
+            found: .number(UInt64(link.startingLBA)), expected: nil,
+            relation:
+              ": LBA \(next) is outside the extended partition (LBA \(containerFirst)-\(containerLast))",
+            record: "the link to the next EBR"))
         break
       }
       ebrLBA = next
     }
     return logicals
+  }
+
+  /// The EBR at `ebrLBA` and its byte offset; nil, with a finding, when the link that leads
+  /// to it loops back, points past the disk, or the record does not decode.
+  static func readEBR(
+    at ebrLBA: UInt64, linkOffset: Int64, visited: inout Set<UInt64>, source: any ByteSource, sectorSize: Int,
+    sectors: UInt64, into judge: inout GPTTable.Judge
+  ) throws -> (MBR, Int64)? {
+    guard visited.insert(ebrLBA).inserted else {
+      judge.other(
+        hard: true, "ebrLoop",
+        "the link at byte 0x\(String(linkOffset, radix: 16)) points back to the EBR at LBA \(ebrLBA): the chain loops",
+        offset: linkOffset, lba: ebrLBA)
+      return nil
+    }
+    guard ebrLBA < sectors, let base = Int64(exactly: ebrLBA * UInt64(sectorSize)),
+      let sector = try source.bytesIfInside(at: base, count: MBR.size)
+    else {
+      judge.other(
+        hard: true, "ebrPastEnd",
+        "the link at byte 0x\(String(linkOffset, radix: 16)) points to an EBR at LBA \(ebrLBA), past the image's last LBA \(sectors &- 1)",
+        offset: linkOffset, lba: ebrLBA)
+      return nil
+    }
+    let ebr: MBR
+    do {
+      ebr = try MBR(parsing: sector.span, at: base, structure: "EBR")
+    } catch {
+      judge.usable = false
+      judge.findings.append(Finding(.error, error, lba: ebrLBA))
+      return nil
+    }
+    return (ebr, base)
+  }
+
+  /// The logical partition record 1 of the EBR at `ebrLBA` describes (its start is relative
+  /// to that EBR), judged against the disk and the extended partition.
+  static func logicalPartition(
+    _ logical: MBRPartitionEntry, ebrLBA: UInt64, at: Int64, number: Int, containerFirst: UInt64,
+    containerLast: UInt64, sectorSize: Int, sectors: UInt64, into judge: inout GPTTable.Judge
+  ) -> Partition {
+    let first = ebrLBA + UInt64(logical.startingLBA)
+    let last = first + UInt64(logical.sizeInLBA) - 1
+    if logical.startingLBA == 0 {
+      judge.field(
+        hard: false, "StartingLBA", at: at + Int64(MBRPartitionEntry.Offset.startingLBA),
+        .conflict(
+          found: .number(0), expected: nil, relation: ": the partition covers its own EBR",
+          record: "partition \(number)"), partition: number)
+    }
+    if last >= sectors {
+      judge.other(
+        hard: true, "partitionPastEnd",
+        "partition \(number) ends at LBA \(last), past the image's last LBA \(sectors &- 1): the image is shorter than the table claims",
+        offset: at + Int64(MBRPartitionEntry.Offset.sizeInLBA), lba: last, partition: number)
+    } else if last > containerLast {
+      judge.field(
+        hard: false, "SizeInLBA", at: at + Int64(MBRPartitionEntry.Offset.sizeInLBA),
+        .invalid(
+          "of partition \(number) makes it end at LBA \(last), outside the extended partition (LBA \(containerFirst)-\(containerLast))"
+        ),
+        partition: number)
+    }
+    return Partition(
+      number: number, firstLBA: first, lastLBA: last, sectorSize: sectorSize, mbrType: logical.osType,
+      typeName: PartitionType.name(forMBRType: logical.osType), bootable: logical.bootIndicator == 0x80,
+      isLogical: true, entryOffset: at)
   }
 }

@@ -13,6 +13,13 @@ public struct Partition: Hashable, Sendable, Codable {
   public var sizeBytes: UInt64
   /// Absolute byte offset of the first sector, saturating at `UInt64.max`.
   public var offsetBytes: UInt64
+  /// The bytes the partition covers, saturated at `Int64.max`: an entry read from disk may
+  /// claim more than an `Int64` holds, and then reaches past any real device.
+  public var byteRange: Range<Int64> {
+    let start = Int64(clamping: offsetBytes)
+    let (end, overflow) = start.addingReportingOverflow(Int64(clamping: sizeBytes))
+    return start..<(overflow ? Int64.max : end)
+  }
   /// GPT PartitionTypeGUID; nil on MBR.
   public var typeGUID: GUID?
   /// MBR partition type (OSType); nil on GPT.

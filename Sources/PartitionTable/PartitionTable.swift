@@ -193,23 +193,31 @@ public enum PartitionTable {
       let elsewhere = mbr.entries.firstIndex { $0.osType == 0xEE }.map { "; 0xEE is in record \($0 + 1)" } ?? ""
       judge.field(
         hard: true, "OSType", at: at + Int64(O.osType),
-        .invalid("of record 1 is \(hex2(record.osType)), ESXi's loader needs 0xee\(elsewhere)"))
+        .conflict(
+          found: .text(hex2(record.osType)), expected: .hex(0xEE), relation: ", ESXi's loader needs ",
+          consequence: elsewhere, record: "record 1"))
     }
     if record.startingLBA != 1 {
       judge.field(
         hard: true, "StartingLBA", at: at + Int64(O.startingLBA),
-        .invalid("of record 1 is \(record.startingLBA), ESXi's loader needs 1"))
+        .conflict(
+          found: .number(UInt64(record.startingLBA)), expected: .number(1), relation: ", ESXi's loader needs ",
+          record: "record 1"))
     }
     if record.bootIndicator != 0 {
       judge.field(
         hard: true, "BootIndicator", at: at + Int64(O.bootIndicator),
-        .invalid("of record 1 is \(hex2(record.bootIndicator)), ESXi's loader needs 0x00"))
+        .conflict(
+          found: .text(hex2(record.bootIndicator)), expected: .text("0x00"), relation: ", ESXi's loader needs ",
+          record: "record 1"))
     }
     let expected = UInt32(clamping: sectors &- 1)
     if record.osType == 0xEE, record.sizeInLBA != expected, record.sizeInLBA != UInt32.max {
       judge.field(
         hard: false, "SizeInLBA", at: at + Int64(O.sizeInLBA),
-        .invalid("of record 1 is \(record.sizeInLBA), expected \(expected) (the disk size less one)"))
+        .conflict(
+          found: .number(UInt64(record.sizeInLBA)), expected: .number(UInt64(expected)), relation: ", expected ",
+          consequence: " (the disk size less one)", record: "record 1"))
     }
     // Every record that describes a partition, wherever the 0xee record is.
     let others = mbr.entries.enumerated().filter { !$0.element.isEmpty && $0.element.osType != 0xEE }
@@ -242,9 +250,9 @@ public enum PartitionTable {
       return [
         .field(
           .error, structure: "MBR", field: "BootIndicator", offset: offset,
-          .invalid(
-            "of record \(slot + 1) is \(hex2(entry.bootIndicator)), expected 0x00 or 0x80: not a partition table.\(what)"
-          ))
+          .conflict(
+            found: .text(hex2(entry.bootIndicator)), expected: .text("0x00 or 0x80"), relation: ", expected ",
+            consequence: ": not a partition table.\(what)", record: "record \(slot + 1)"))
       ]
     }
     guard hint != .none else { return nil }

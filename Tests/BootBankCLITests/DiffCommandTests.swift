@@ -51,7 +51,7 @@ struct DiffCommandTests {
   }
 
   /// Bank 5 made a file-by-file copy of bank 6 with mtools, keeping its own boot.cfg state:
-  /// the two banks then hold the same image and differ only where ESXI.md §6 allows.
+  /// the two banks then hold the same image and differ only where a sync allows (UUID, boot state, per-host files).
   @Test(.enabled(if: enabled, "needs images/ (make images) and mtools"))
   func aSyncedDeviceHoldsTheSameImageInBothBanks() throws {
     let dir = try ScratchDirectory("diff-synced")

@@ -74,7 +74,9 @@ struct JSONSchemaTests {
       labels.append("\(output.label) [\(output.schema)]")
     }
     for file in files {
-      let data = try Data(contentsOf: URL(fileURLWithPath: file.path))
+      var data = try Data(contentsOf: URL(fileURLWithPath: file.path))
+      // An undo file is a JSON header line followed by raw bytes: the header is the document.
+      if file.schema == "undo.schema.json", let newline = data.firstIndex(of: 0x0A) { data = data[..<newline] }
       pairs.append((file.schema, try JSONSerialization.jsonObject(with: data)))
       labels.append("\(file.label) [\(file.schema)]")
     }

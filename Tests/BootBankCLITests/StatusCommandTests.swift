@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `bootbank status` on every generated scenario, against what the generator says the loader
-/// (esx-boot safeboot/bootbank.c, ESXI.md §4) must choose.
+/// (esx-boot safeboot/bootbank.c) must choose.
 @Suite("bootbank status")
 struct StatusCommandTests {
   @Test(.enabled(if: Scenarios.available, Comment(rawValue: Scenarios.skipReason)), arguments: Scenarios.names)

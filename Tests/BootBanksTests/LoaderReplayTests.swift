@@ -3,7 +3,7 @@ import Testing
 
 @testable import BootBanks
 
-/// The rule set of safeboot/bootbank.c (ESXI.md §4), one row per rule.
+/// The rule set of esx-boot's safeboot/bootbank.c, one row per rule.
 ///
 /// Checked against vmware/esx-boot `safeboot/bootbank.c` (`bank_scan`, `bank_auto_select`,
 /// `get_boot_bank`) and `safeboot/config.c` (`bank_set_bootstate`, `scan_config`). u-root's

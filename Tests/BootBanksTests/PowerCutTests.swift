@@ -18,7 +18,7 @@ struct PowerCutTests {
     var base: any ByteSource
     var layout: DiskLayout
     var recording: OverlayDisk
-    var undo: UndoRecord?
+    var undo: MemoryUndo?
   }
 
   /// A bank's verdict and the kinds of its findings ("warning:lostClusters").
@@ -33,7 +33,7 @@ struct PowerCutTests {
   /// Runs `plan` on an overlay of `base`, recording; the run must read back clean.
   static func execute(_ plan: WritePlan, image: String, base: any ByteSource, layout: DiskLayout) throws -> Run {
     let recording = OverlayDisk(base: base)
-    var saved: UndoRecord?
+    var saved: MemoryUndo?
     let report = WritePlanExecutor.run(plan, on: recording) { saved = $0 }
     #expect(report.outcome == .written, "\(image) \(plan.command): \(report.problems)")
     return Run(image: image, plan: plan, base: base, layout: layout, recording: recording, undo: saved)
@@ -193,27 +193,28 @@ struct PowerCutTests {
       let forwards = try Self.runs(command, scratch: scratch)
       alive += forwards
       for forward in forwards {
-        let record = try #require(forward.undo)
+        let undo = try #require(forward.undo)
+        let record = try #require(undo.record)
         let done = forward.recording
-        let plan = try WritePlanner.undo(record, source: done, layout: forward.layout)
+        let plan = try WritePlanner.undo(record, data: MemoryImage(undo.data), source: done, layout: forward.layout)
         #expect(plan.refusal == nil, "\(forward.image): \(plan.refusal ?? "")")
         guard plan.refusal == nil else { continue }
         #expect(plan.after.next == forward.plan.before.next)
         let run = try Self.execute(plan, image: forward.image, base: done, layout: forward.layout)
         alive.append(run)
         // After the undo every range holds its old bytes again.
-        for range in record.ranges {
-          #expect(try run.recording.read(at: range.offset, count: range.old.count) == [UInt8](range.old))
+        for (index, range) in record.ranges.enumerated() {
+          #expect(try run.recording.read(at: range.offset, count: range.count) == undo.old(index))
         }
         runs += 1
         // Every sector (the medium's atomic unit: a torn multi-sector write keeps some) is
         // before or after.
         let size = forward.base.sectorSize
         count += try Self.checkStates(run, cache: &cache) { disk in
-          for range in record.ranges {
-            guard let now = try? disk.read(at: range.offset, count: range.old.count) else { return "unreadable" }
-            let written = (try? done.read(at: range.offset, count: range.old.count)) ?? []
-            let old = [UInt8](range.old)
+          for (index, range) in record.ranges.enumerated() {
+            guard let now = try? disk.read(at: range.offset, count: range.count) else { return "unreadable" }
+            let written = (try? done.read(at: range.offset, count: range.count)) ?? []
+            let old = undo.old(index)
             for at in stride(from: 0, to: old.count, by: size) {
               let sector = now[at..<(at + size)]
               if sector != old[at..<(at + size)] && (written.count != old.count || sector != written[at..<(at + size)])

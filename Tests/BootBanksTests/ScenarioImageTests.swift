@@ -9,7 +9,7 @@ import Testing
 /// facts their generator wrote into `images/manifest-of-scenarios.json`: the bank the loader
 /// boots, the fallback, the rollback flag and every bank's state before and after.
 ///
-/// The generator was written independently of the replay, from ESXI.md.
+/// The generator was written independently of the replay, from the loader's source (esx-boot), not from this code.
 @Suite("scenario images (images/manifest-of-scenarios.json)")
 struct ScenarioImageTests {
   static func manifest() -> [String: [String: Any]] {

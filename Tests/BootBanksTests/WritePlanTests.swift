@@ -140,7 +140,7 @@ struct WritePlanTests {
     let plan = try WritePlanner.setNext(source, layout: layout, bank: .altbootbank, trial: true)
     #expect(plan.writes.count >= 2)
     let disk = OverlayDisk(base: source, failingAfter: 1)
-    var saved: UndoRecord?
+    var saved: MemoryUndo?
     let report = WritePlanExecutor.run(plan, on: disk) { saved = $0 }
     #expect(report.outcome == .stopped)
     #expect(report.writesIssued.count == 2)
@@ -148,9 +148,10 @@ struct WritePlanTests {
     #expect(disk.log.dropFirst().first == .barrier)
     // The undo record was saved first and holds every range's old bytes.
     let undo = try #require(saved)
-    #expect(undo.ranges.count == Set(plan.writes.compactMap(\.offset)).count)
-    for range in undo.ranges {
-      #expect(try source.read(at: range.offset, count: range.old.count) == [UInt8](range.old))
+    let record = try #require(undo.record)
+    #expect(record.ranges.count == Set(plan.writes.compactMap(\.offset)).count)
+    for (index, range) in record.ranges.enumerated() {
+      #expect(try source.read(at: range.offset, count: range.count) == undo.old(index))
     }
   }
 
@@ -169,24 +170,107 @@ struct WritePlanTests {
     let (source, layout) = try esxi7()
     let plan = try WritePlanner.mark(source, layout: layout, bank: .altbootbank, state: 3)
     let disk = OverlayDisk(base: source)
-    var saved: UndoRecord?
+    var saved: MemoryUndo?
     _ = WritePlanExecutor.run(plan, on: disk) { saved = $0 }
-    var record = try #require(saved)
-    // The file round-trips.
-    #expect(try UndoRecord.decode(try record.encoded(), path: "x") == record)
-    let good = try WritePlanner.undo(record, source: disk, layout: layout)
+    let undo = try #require(saved)
+    var record = try #require(undo.record)
+    // The file round-trips: header, then the old bytes.
+    let file = MemoryImage(try undo.file())
+    #expect(file.byteCount % 512 == 0)
+    let (read, data) = try UndoRecord.read(from: file, path: "x")
+    #expect(read == record)
+    #expect(try data.read(at: 0, count: Int(data.byteCount)) == undo.data)
+    let good = try WritePlanner.undo(record, data: data, source: disk, layout: layout)
     #expect(good.refusal == nil)
     #expect(good.after.next == plan.before.next)
+    #expect(good.writes.allSatisfy { $0.streamed != nil })
     record.target.diskGUID = "00000000-0000-0000-0000-000000000000"
-    let other = try WritePlanner.undo(record, source: disk, layout: layout)
+    let other = try WritePlanner.undo(record, data: data, source: disk, layout: layout)
     #expect(other.refusal?.contains("another target") == true)
+    // Old bytes that do not match their digest: a damaged undo file.
+    var damaged = undo.data
+    damaged[0] ^= 0x01
+    let bad = try WritePlanner.undo(
+      try #require(undo.record), data: MemoryImage(damaged), source: disk, layout: layout)
+    #expect(bad.refusal?.contains("the undo file is damaged") == true)
     // A range that holds neither the written bytes nor the old ones.
     let step = plan.writes[0]
     var third = step.bytes
     third[third.count - 1] ^= 0x55
     disk.apply(third, at: step.offset!)
-    let changed = try WritePlanner.undo(try #require(saved), source: disk, layout: layout)
+    let changed = try WritePlanner.undo(try #require(undo.record), data: data, source: disk, layout: layout)
     #expect(changed.refusal?.contains("changed since") == true)
+  }
+
+  /// A plan whose write streams 9 MiB from another source: `count` bytes of seeded noise.
+  static func noise(_ count: Int, seed: UInt64) -> MemoryImage {
+    var rng = SplitMix64(state: seed)
+    return MemoryImage(rng.bytes(count), name: "noise-\(seed)")
+  }
+
+  func streamedPlan(_ source: any ByteSource, layout: DiskLayout, content: StreamedBytes) throws -> WritePlan {
+    var plan = try WritePlanner.mark(source, layout: layout, bank: .altbootbank, state: 3)
+    // Free space after the last partition would do as well: the executor does not replay.
+    plan.steps = [try .copy(content, to: 16 << 20, on: source, reason: "streamed"), .barrier("done")]
+    return plan
+  }
+
+  @Test(.enabled(if: available, reason))
+  func aStreamedWriteGoesInPiecesReadsBackAndUndoes() throws {
+    let (source, layout) = try esxi7()
+    let content = StreamedBytes(Self.noise(9 << 20, seed: 7), offset: 512, count: (9 << 20) - 4096)
+    let plan = try streamedPlan(source, layout: layout, content: content)
+    #expect(plan.writes.first?.sectorCount == content.count / 512)
+    let disk = OverlayDisk(base: source)
+    var saved: MemoryUndo?
+    let report = WritePlanExecutor.run(plan, on: disk) { saved = $0 }
+    #expect(report.outcome == .written, "\(report.problems)")
+    let want = try content.source.read(at: content.offset, count: content.count)
+    #expect(try disk.read(at: 16 << 20, count: content.count) == want)
+    // Bounded pieces: 4 MiB, 4 MiB, and the rest.
+    let writes = disk.log.compactMap { event -> Int? in
+      if case .write(_, let bytes) = event { return bytes.count }
+      return nil
+    }
+    #expect(writes == [4 << 20, 4 << 20, content.count - (8 << 20)])
+    let undo = try #require(saved)
+    #expect(undo.data == (try source.read(at: 16 << 20, count: content.count)))
+    // The undo puts the old bytes back, streamed from the undo file's data.
+    let back = try WritePlanner.undo(
+      try #require(undo.record), data: MemoryImage(undo.data), source: disk, layout: layout)
+    #expect(back.refusal == nil)
+    let again = WritePlanExecutor.run(back, on: disk) { _ in }
+    #expect(again.outcome == .written, "\(again.problems)")
+    #expect(try disk.read(at: 16 << 20, count: content.count) == undo.data)
+  }
+
+  @Test(.enabled(if: available, reason))
+  func aStreamedSourceThatChangedStopsAndAStreamedReadBackIsChecked() throws {
+    let (source, layout) = try esxi7()
+    let planned = StreamedBytes(Self.noise(1 << 20, seed: 1), offset: 0, count: 1 << 20)
+    var plan = try streamedPlan(source, layout: layout, content: planned)
+    // The same range of another source: what the plan expects is not what gets read.
+    plan.steps[0].streamed = StreamedBytes(Self.noise(1 << 20, seed: 2), offset: 0, count: 1 << 20)
+    let report = WritePlanExecutor.run(plan, on: OverlayDisk(base: source)) { _ in }
+    #expect(report.outcome == .stopped)
+    #expect(report.problems.first?.contains("noise-2 at byte 0 changed since the plan was made") == true)
+
+    let honest = try streamedPlan(source, layout: layout, content: planned)
+    let lying = WritePlanExecutor.run(honest, on: LyingDisk(OverlayDisk(base: source))) { _ in }
+    #expect(lying.outcome == .readBackFailed)
+    #expect(lying.problems.first?.contains("(2048 sectors) differs from what was written (SHA-256") == true)
+  }
+
+  @Test func anOverlayKeepsTheLastWriteOfHeldAndStreamedBytes() throws {
+    let disk = OverlayDisk(base: MemoryImage([UInt8](repeating: 0, count: 8 * 512)))
+    disk.apply([UInt8](repeating: 1, count: 512), at: 2 * 512)
+    disk.apply(StreamedBytes(MemoryImage([UInt8](repeating: 7, count: 4 * 512)), offset: 0, count: 4 * 512), at: 512)
+    disk.apply([UInt8](repeating: 9, count: 512), at: 3 * 512)
+    let sectors = try (0..<8).map { try disk.read(at: Int64($0 * 512), count: 512)[0] }
+    #expect(sectors == [0, 7, 7, 9, 7, 0, 0, 0])
+    // A read across the boundaries of both kinds.
+    let across: [UInt8] = [0] + [UInt8](repeating: 7, count: 1024) + [UInt8](repeating: 9, count: 512) + [7]
+    #expect(try disk.read(at: 511, count: 3 * 512 + 2) == across)
   }
 
   @Test func aPartitionWindowRefusesEverythingOutsideIt() throws {
@@ -209,28 +293,34 @@ struct WritePlanTests {
 /// refused with the file's name, never a trap.
 @Suite("undo files: bad input")
 struct UndoFileInputTests {
-  static func file(sectorSize: Int, size: Int64, offset: Int64, old: String = "AAAAAA==") -> [UInt8] {
+  static func file(sectorSize: Int, size: Int64, offset: Int64, count: Int = 3) -> [UInt8] {
     Array(
       """
-      {"format": "bootbank-undo-1", "command": "mark", "target": {"path": "/x.img", "sizeBytes": \(size),
-       "sectorSize": \(sectorSize), "diskGUID": null},
-       "ranges": [{"offset": \(offset), "lba": 0, "old": "\(old)", "newSHA256": "00"}]}
+      {"format": "bootbank-undo-2", "command": "mark", "target": {"path": "/x.img", "sizeBytes": \(size), \
+      "sectorSize": \(sectorSize), "diskGUID": null}, \
+      "ranges": [{"offset": \(offset), "lba": 0, "count": \(count), "oldSHA256": "00", "newSHA256": "00"}]}
+
       """.utf8)
   }
 
   @Test(
     arguments: [
       ("garbage", Array("not json at all".utf8), "not a bootbank undo file"),
-      ("truncated", Array("{\"format\": \"bootbank-undo-1\", \"comm".utf8), "not a bootbank undo file"),
-      ("missing key", Array("{\"format\": \"bootbank-undo-1\"}".utf8), "is missing"),
+      ("truncated", Array("{\"format\": \"bootbank-undo-2\", \"comm\n".utf8), "not a bootbank undo file"),
+      ("missing key", Array("{\"format\": \"bootbank-undo-2\"}\n".utf8), "is missing"),
+      ("an old format", Array("{\"format\": \"bootbank-undo-1\", \"command\": \"mark\"".utf8), "no header line"),
       ("sector size 0", file(sectorSize: 0, size: 1 << 20, offset: 0), "sector size 0"),
       ("sector size -512", file(sectorSize: -512, size: 1 << 20, offset: 0), "sector size -512"),
-      ("offset past 2^63", file(sectorSize: 512, size: Int64.max, offset: Int64.max - 1), "not whole sectors"),
+      (
+        "offset past 2^63", file(sectorSize: 512, size: Int64.max, offset: Int64.max - 1, count: 512),
+        "not whole sectors"
+      ),
       ("not whole sectors", file(sectorSize: 512, size: 1 << 20, offset: 0), "not whole sectors"),
+      ("old bytes missing", file(sectorSize: 512, size: 1 << 20, offset: 0, count: 512), "the file holds 0 after it"),
     ])
   func refusedWithItsName(label: String, bytes: [UInt8], says: String) {
     #expect {
-      _ = try UndoRecord.decode(bytes, path: "/tmp/u.json")
+      _ = try UndoRecord.read(from: MemoryImage(bytes), path: "/tmp/u.json")
     } throws: { error in
       let text = "\(error)"
       return text.contains("/tmp/u.json") && text.contains(says) && !text.contains("DecodingError")

@@ -2,7 +2,7 @@ import Testing
 
 @testable import BootConfig
 
-/// The boot.cfg ESXi 7.0U3 writes (ESXI.md §3), used as a base for the tables below.
+/// The boot.cfg ESXi 7.0U3 writes, used as a base for the tables below.
 let esxiBootCfg = """
   bootstate=0
   title=Loading VMware ESXi

@@ -8,7 +8,7 @@ import Testing
 /// Microsoft's rule and fsck.fat 4.2 ("Too many clusters (65526) for FAT16 filesystem") allow.
 /// The Linux-style reader reads it as FAT16, as Linux does, for ls/cat/fsck. ESXi's loader cannot
 /// open it (FAT32 by its cluster count, with too small a FAT: `LoaderFATTests`), so real banks
-/// are not laid out this way (ESXI.md §2, corrected).
+/// are not laid out this way.
 @Suite("ESXi bank layout")
 struct ESXiLayoutTests {
   static let clusters = 65_526

@@ -43,7 +43,7 @@ struct MBRImageBuilder {
     return image
   }
 
-  /// The ESXi 4.x-upgraded layout of ESXI.md §1, scaled down: p4 boot (active), p1 extended holding
+  /// The ESXi 4.x-upgraded layout, scaled down: p4 boot (active), p1 extended holding
   /// logical p5-p8, each EBR 32 sectors before its partition, p2 and p3 after it.
   static var legacyESXi: MBRImageBuilder {
     var b = MBRImageBuilder(sectors: 2048)

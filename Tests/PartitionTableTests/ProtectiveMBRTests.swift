@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// ESXi's loader takes a disk as GPT only when MBR record 1 is type 0xEE, StartingLBA 1,
-/// BootIndicator 0 (ESXI.md §1). Linux and sgdisk are laxer; each difference is a finding.
+/// BootIndicator 0 (esx-boot's `bootlib/gpt.c`). Linux and sgdisk are laxer; each difference is a finding.
 @Suite("protective MBR rule")
 struct ProtectiveMBRTests {
   let image = GPTImageBuilder().build()

@@ -7,7 +7,7 @@ import Testing
 /// GPT disks made by sgdisk on sparse temporary files, read by us and by sgdisk.
 @Suite("sgdisk as oracle", .enabled(if: toolPath("sgdisk") != nil, "sgdisk (gdisk package) is not installed"))
 struct SgdiskOracleTests {
-  /// The ESXi 6.x layout of ESXI.md §1 on an 8 GiB sparse file, exactly as listed there
+  /// The ESXi 6.x installer's layout on an 8 GiB sparse file, at the installer's LBAs
   /// (`-a 1`: no alignment), with the VMware type GUIDs and the installer's names.
   static let esxi6Arguments = [
     "-a", "1", "-o",
