@@ -21,7 +21,9 @@ TEST_FUZZ_SECONDS ?= 30
 APT_BUILD  := pkg-config libblkid-dev libisal-dev zlib1g-dev libxml2-dev
 APT_TOOLS  := gdisk fdisk dosfstools mtools rhash bmap-tools xxd xz-utils gzip python3 time util-linux prometheus gddrescue \
               fuse3 python3-pyfuse3 isal openssl python3-jsonschema
-APT_ALL    := $(APT_BUILD) $(APT_TOOLS)
+# The loop-device tests of the writing commands hold a device with a device-mapper target.
+APT_DEVICE := dmsetup
+APT_ALL    := $(APT_BUILD) $(APT_TOOLS) $(APT_DEVICE)
 
 .PHONY: all build deps lint test fuzz demo bench images check-images install clean man completions deb install-files
 
