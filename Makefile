@@ -8,6 +8,8 @@ IMAGES_DIR := images
 # `make fuzz`: seconds per libFuzzer target (CI: 30), targets run at once, and the corpus of real
 # images the seeds also come from when it is present.
 FUZZ_SECONDS ?= 30
+# Executions per target after which it stops before FUZZ_SECONDS (-1: none; 1000000 for the goal).
+FUZZ_RUNS    ?= -1
 FUZZ_JOBS    ?= 1
 FUZZ_CORPUS  ?= ../shared/corpus
 # The fuzzers' build: release runs ~25x more executions a second than debug.
@@ -19,7 +21,9 @@ TEST_FUZZ_SECONDS ?= 30
 APT_BUILD  := pkg-config libblkid-dev libisal-dev zlib1g-dev libzstd-dev libxml2-dev
 APT_TOOLS  := gdisk fdisk dosfstools mtools rhash bmap-tools xxd xz-utils gzip zstd python3 time util-linux prometheus gddrescue \
               fuse3 python3-pyfuse3 isal openssl python3-jsonschema
-APT_ALL    := $(APT_BUILD) $(APT_TOOLS)
+# The loop-device tests of the writing commands hold a device with a device-mapper target.
+APT_DEVICE := dmsetup
+APT_ALL    := $(APT_BUILD) $(APT_TOOLS) $(APT_DEVICE)
 
 .PHONY: all build deps lint test fuzz demo bench images check-images install clean man completions deb install-files
 
@@ -61,7 +65,7 @@ fuzz: deps images
 	$(SWIFT) build -c $(FUZZ_CONFIG) --scratch-path .build-fuzz --product bootbank-fuzz \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
 	python3 scripts/fuzz-seeds.py $(IMAGES_DIR) .build-fuzz/seeds $(FUZZ_CORPUS)
-	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_CONFIG=$(FUZZ_CONFIG) bash scripts/fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_CONFIG=$(FUZZ_CONFIG) bash scripts/fuzz.sh
 
 demo: build images
 	$(RELEASE) info $(IMAGES_DIR)/esxi7.img

@@ -10,7 +10,7 @@ struct SetNext: ReportingCommand {
     abstract: "Make a bank the one the loader boots next (optionally as a one-shot trial).",
     usage: "bootbank set-next <target> --bank <bank> [--trial] [options]",
     discussion: """
-      Raises the bank's 'updated' above every other bootable bank's and sets its bootstate to 0 (valid), or with --trial to 1 (upgrading): it boots once as a trial, and when that boot does not commit the current bank boots again. Written in place; refused when the new 'updated' has more digits than the old one (rewriting boot.cfg is not built yet).
+      Raises the bank's 'updated' above every other bootable bank's and sets its bootstate to 0 (valid), or with --trial to 1 (upgrading): it boots once as a trial, and when that boot does not commit the current bank boots again. Written in place where one sector changes; when 'updated' gains a digit (9 to 10), the edits span sectors, or the loader's writer cannot find the bootstate digit, boot.cfg is rewritten with 'bootstate=' as its first line and every other line byte for byte, through the FAT so that a power cut leaves the old file or the new one (its size may change: the directory entry and cluster chain follow).
 
       Examples:
         bootbank set-next /dev/sdb --bank altbootbank --dry-run

@@ -6,19 +6,35 @@ extension WritePlanner {
   /// `bootbank mark`: the bank's bootstate digit written in place, where the loader's own writer
   /// finds it (`bootstate` at the start of a line, `=`, a digit 0–3, in the first 512 bytes).
   ///
+  /// Where the writer finds no such digit the bank is refused (the loader would drop it), unless
+  /// `rewrite`: boot.cfg is then rewritten through its FAT with `bootstate=` as its first line
+  /// and every other line byte for byte (`BootConfig.rewritingBootstateFirst`).
+  ///
   /// - Parameter state: 0 (valid), 1 (upgrading) or 3 (invalid).
   public static func mark(
-    _ source: any ByteSource, layout: DiskLayout, bank: BankSelector, state: Int32, force: Bool = false
+    _ source: any ByteSource, layout: DiskLayout, bank: BankSelector, state: Int32, rewrite: Bool = false,
+    force: Bool = false
   ) throws -> WritePlan {
     let device = try Device(source, layout: layout)
     let verdict = try device.resolve(bank)
     let config = verdict.config!
     let name = "\(BankState.name(state)) (\(state))"
     guard case .writable(let at, let digit) = config.writerView.outcome else {
-      return try refused(
+      guard rewrite else {
+        return try refused(
+          command: "mark", device: device,
+          "partition \(verdict.partition): the loader's writer finds no 'bootstate=' with a digit 0-3 in the first \(BootstateWriterView.window) bytes of boot.cfg, so the loader would drop this bank (--rewrite rewrites boot.cfg with 'bootstate=' first)"
+        )
+      }
+      let edited = try config.rewritingBootstateFirst(Int(state))
+      return try plan(
         command: "mark", device: device,
-        "partition \(verdict.partition): the loader's writer finds no 'bootstate=' with a digit 0-3 in the first \(BootstateWriterView.window) bytes of boot.cfg, so the loader would drop this bank; rewriting boot.cfg (--rewrite) is not built yet"
-      )
+        stages: [
+          (
+            verdict.partition, config.bytes, edited.bytes,
+            "partition \(verdict.partition): boot.cfg rewritten with bootstate=\(state), \(name), as its first line (\(config.bytes.count) → \(edited.bytes.count) bytes; every other line kept)"
+          )
+        ], force: force)
     }
     if digit == 0x30 + UInt8(state) {
       return try finish(
@@ -102,12 +118,33 @@ extension WritePlanner {
     var stages: [(partition: Int, old: [UInt8], new: [UInt8], reason: String)] = []
     var current = config
     let bootstateNow: Int32? = options.bootstatePresent ? options.bootstate : nil
-    if bootstateNow != state && !(bootstateNow == nil && state == BankState.valid) {
+    let setsBootstate = bootstateNow != state && !(bootstateNow == nil && state == BankState.valid)
+    // A new bootstate the writer cannot put in place, or an `updated` with more digits: one
+    // rewrite of boot.cfg through its FAT carries both edits (a single commit).
+    let bootstateInPlace = config.writerView.isWritable
+    let updatedInPlace = String(updated).utf8.count == String(options.updated).utf8.count
+    if (setsBootstate && !bootstateInPlace) || (updated != options.updated && !updatedInPlace) {
+      var edited = setsBootstate || !bootstateInPlace ? try config.rewritingBootstateFirst(Int(state)) : config
+      var what: [String] = []
+      if setsBootstate || !bootstateInPlace {
+        what.append("bootstate=\(state) (\(BankState.name(state))) as its first line")
+      }
+      if updated != options.updated {
+        edited = try edited.settingUpdatedInPlace(updated)
+        what.append("updated \(options.updated) → \(updated), above every other bootable bank (\(highest))")
+      }
+      stages.append(
+        (
+          verdict.partition, config.bytes, edited.bytes,
+          "partition \(verdict.partition): boot.cfg rewritten with \(what.joined(separator: " and ")) (\(config.bytes.count) → \(edited.bytes.count) bytes; every other line kept)"
+        ))
+      return try finishSetNext(
+        plan(command: "set-next", device: device, stages: stages, force: force), partition: verdict.partition,
+        source: source, layout: layout)
+    }
+    if setsBootstate {
       guard case .writable(let at, _) = config.writerView.outcome else {
-        return try refused(
-          command: "set-next", device: device,
-          "partition \(verdict.partition): the loader's writer finds no 'bootstate=' with a digit 0-3 in the first \(BootstateWriterView.window) bytes of boot.cfg; rewriting boot.cfg is not built yet"
-        )
+        throw PlanError("partition \(verdict.partition): the loader's writer finds no 'bootstate='")
       }
       let edited = try current.settingBootstateInPlace(Int(state))
       stages.append(
@@ -119,12 +156,6 @@ extension WritePlanner {
     }
     if updated != options.updated {
       let edited = try current.settingUpdatedInPlace(updated)
-      guard edited.bytes.count == current.bytes.count else {
-        return try refused(
-          command: "set-next", device: device,
-          "partition \(verdict.partition): updated goes from \(options.updated) to \(updated), which changes the number of digits; rewriting boot.cfg (its FAT directory entry and chain) is not built yet"
-        )
-      }
       stages.append(
         (
           verdict.partition, current.bytes, edited.bytes,
@@ -135,12 +166,20 @@ extension WritePlanner {
     if stages.isEmpty {
       plan.notes.append("partition \(verdict.partition) already is what set-next asks: nothing to write")
     }
-    if plan.refusal == nil, plan.after.next != verdict.partition {
+    return try finishSetNext(plan, partition: verdict.partition, source: source, layout: layout)
+  }
+
+  /// A set-next plan after which the loader does not boot the bank asked for is refused.
+  static func finishSetNext(
+    _ plan: WritePlan, partition: Int, source: any ByteSource, layout: DiskLayout
+  ) throws -> WritePlan {
+    var plan = plan
+    if plan.refusal == nil, plan.after.next != partition {
       let reason = plan.after.next.map { "partition \($0)" } ?? "no bank"
       let why = (try? BankStatus.read(from: planned(plan, on: source), layout: layout))?.choice.verdict(
-        for: verdict.partition)?.reason
+        for: partition)?.reason
       plan.refusal =
-        "after this plan the loader would boot \(reason), not partition \(verdict.partition)\(why.map { ": \($0)" } ?? "")"
+        "after this plan the loader would boot \(reason), not partition \(partition)\(why.map { ": \($0)" } ?? "")"
     }
     return plan
   }

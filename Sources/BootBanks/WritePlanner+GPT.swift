@@ -15,10 +15,40 @@ extension WritePlanner {
   ///
   /// Refused when neither copy is valid, when both are valid but differ, when `from` names a
   /// copy that is not valid, or when the good copy is not where a disk of this size keeps it.
+  ///
+  /// With `fixPMBR`, a damaged protective MBR (one the loader does not take for GPT: record 1
+  /// not type 0xEE at LBA 1 with boot flag 0; or no 0x55AA) is rewritten last, in one sector:
+  /// record 1 protective over the whole disk, the other records empty, boot code and disk
+  /// signature kept. Refused when sector 0 holds MBR records and no 0xEE one (it may be the
+  /// disk's real table).
   public static func repairGPT(
-    _ source: any ByteSource, layout: DiskLayout, from requested: GPTCopy? = nil, force: Bool = false
+    _ source: any ByteSource, layout: DiskLayout, from requested: GPTCopy? = nil, fixPMBR: Bool = false,
+    force: Bool = false
   ) throws -> WritePlan {
     let device = try Device(source, layout: layout)
+    let pmbr = try protectiveMBRRepair(source)
+    /// The GPT steps followed by the protective MBR's, or a note on it.
+    func finishWithPMBR(_ steps: [WritePlan.Step], notes: [String]) throws -> WritePlan {
+      guard let pmbr else {
+        return try finish(command: "repair-gpt", device: device, steps: steps, force: force, notes: notes)
+      }
+      guard fixPMBR else {
+        return try finish(
+          command: "repair-gpt", device: device, steps: steps, force: force,
+          notes: notes + ["\(pmbr.problem): --fix-pmbr writes one the loader accepts"])
+      }
+      if let refusal = pmbr.refusal {
+        return try refused(command: "repair-gpt", device: device, refusal, notes: notes)
+      }
+      let step = WritePlan.Step.write(
+        offset: 0, old: pmbr.old, new: pmbr.new, sectorSize: source.sectorSize,
+        reason:
+          "protective MBR: \(pmbr.problem); record 1 written as type 0xEE, LBA 1, boot flag 0, \(pmbr.sectors) sectors")
+      return try finish(
+        command: "repair-gpt", device: device,
+        steps: steps + [step, .barrier("the protective MBR on the medium")], force: force,
+        notes: notes.filter { !$0.contains("nothing to write") } + pmbr.notes)
+    }
     let sectorSize = source.sectorSize
     let sectors = UInt64(source.byteCount) / UInt64(sectorSize)
     let table = try GPTTable.read(from: source, sectorSize: sectorSize)
@@ -46,9 +76,7 @@ extension WritePlanner {
         && primary.lastUsableLBA == backup.lastUsableLBA && primary.alternateLBA == backup.myLBA
         && backup.alternateLBA == primary.myLBA
       if agree {
-        return try finish(
-          command: "repair-gpt", device: device, steps: [], force: force,
-          notes: ["both GPT copies are valid and agree: nothing to write"])
+        return try finishWithPMBR([], notes: ["both GPT copies are valid and agree: nothing to write"])
       }
       return try refused(
         command: "repair-gpt", device: device,
@@ -121,9 +149,77 @@ extension WritePlanner {
       ),
       .barrier("the \(damaged) header on the medium"),
     ]
-    return try finish(
-      command: "repair-gpt", device: device, steps: steps, force: force,
-      notes: ["the \(goodCopy.rawValue) copy (LBA \(good.myLBA)) is read, never written"])
+    return try finishWithPMBR(
+      steps, notes: ["the \(goodCopy.rawValue) copy (LBA \(good.myLBA)) is read, never written"])
+  }
+
+  /// What a damaged protective MBR is and what replaces it.
+  struct ProtectiveMBRRepair {
+    var problem: String
+    var old: [UInt8]
+    var new: [UInt8]
+    var sectors: UInt32
+    var notes: [String]
+    /// Why it must not be written.
+    var refusal: String?
+  }
+
+  /// Sector 0 as the loader must find it on a GPT disk, or nil when it already does (record 1
+  /// type 0xEE at LBA 1, boot flag 0, and the 0x55AA signature Linux and sgdisk look for).
+  static func protectiveMBRRepair(_ source: any ByteSource) throws -> ProtectiveMBRRepair? {
+    let sectorSize = source.sectorSize
+    guard sectorSize >= MBR.size else { return nil }
+    let old = try source.read(at: 0, count: sectorSize)
+    let signature = old.littleEndian(UInt16.self, at: MBR.Offset.signature) ?? 0
+    let records = (0..<4).map { slot in
+      let at = MBR.entryOffset(slot)
+      return (
+        flag: old[at], type: old[at + MBRPartitionEntry.Offset.osType],
+        start: old.littleEndian(UInt32.self, at: at + MBRPartitionEntry.Offset.startingLBA) ?? 0,
+        size: old.littleEndian(UInt32.self, at: at + MBRPartitionEntry.Offset.sizeInLBA) ?? 0
+      )
+    }
+    let first = records[0]
+    let loaderTakesGPT = first.type == 0xEE && first.start == 1 && first.flag == 0
+    if loaderTakesGPT && signature == MBR.signature { return nil }
+    var problems: [String] = []
+    if signature != MBR.signature { problems.append("no 0x55AA signature (0x\(String(signature, radix: 16)))") }
+    if first.type != 0xEE { problems.append("record 1 has type 0x\(String(first.type, radix: 16)), not 0xEE") }
+    if first.start != 1 { problems.append("record 1 starts at LBA \(first.start), not 1") }
+    if first.flag != 0 { problems.append("record 1 has boot flag 0x\(String(first.flag, radix: 16))") }
+    let problem =
+      "the protective MBR is damaged (\(problems.joined(separator: ", ")))"
+      + (loaderTakesGPT ? "" : ": the loader reads no GPT, so it finds no bank")
+    let sectors = UInt32(clamping: UInt64(source.byteCount) / UInt64(sectorSize) - 1)
+    var new = old
+    let entries = [
+      MBRPartitionEntry(
+        bootIndicator: 0, startingCHS: [0x00, 0x02, 0x00], osType: 0xEE, endingCHS: [0xFF, 0xFF, 0xFF],
+        startingLBA: 1, sizeInLBA: sectors)
+    ]
+    for slot in 0..<4 {
+      let bytes = slot < entries.count ? entries[slot].encoded() : [UInt8](repeating: 0, count: MBRPartitionEntry.size)
+      new.replaceSubrange(MBR.entryOffset(slot)..<(MBR.entryOffset(slot) + MBRPartitionEntry.size), with: bytes)
+    }
+    new.storeLittleEndian(MBR.signature, at: MBR.Offset.signature)
+    let others = records.enumerated().filter { $0.offset > 0 && $0.element.size != 0 }
+    var notes = ["sector 0: boot code and disk signature kept"]
+    if !others.isEmpty {
+      notes.append(
+        "MBR records dropped (a hybrid MBR): "
+          + others.map {
+            "record \($0.offset + 1) type 0x\(String($0.element.type, radix: 16)) at LBA \($0.element.start), \($0.element.size) sectors"
+          }
+          .joined(separator: "; "))
+    }
+    var refusal: String?
+    if signature == MBR.signature, !records.contains(where: { $0.type == 0xEE }),
+      records.contains(where: { $0.size != 0 })
+    {
+      refusal =
+        "sector 0 holds an MBR partition table with no 0xEE record: it may be the disk's real table rather than a damaged protective MBR; not overwritten"
+    }
+    return ProtectiveMBRRepair(problem: problem, old: old, new: new, sectors: sectors, notes: notes, refusal: refusal)
   }
 
   /// Whether a header's own CRC and its entry array's CRC hold.

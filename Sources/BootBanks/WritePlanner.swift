@@ -92,7 +92,7 @@ public enum WritePlanner {
   ) throws -> [WritePlan.Step] {
     guard old.count == new.count else {
       throw PlanError(
-        "boot.cfg of partition \(partition) would change size (\(old.count) → \(new.count) bytes); rewriting boot.cfg with its FAT directory entry and cluster chain is not built yet"
+        "boot.cfg of partition \(partition) would change size (\(old.count) → \(new.count) bytes): it cannot be written in place"
       )
     }
     guard let part = layout.partition(partition) else { throw PlanError("partition \(partition) is not in the table") }
@@ -136,14 +136,25 @@ public enum WritePlanner {
     var steps: [WritePlan.Step] = []
     // Each stage starts from the bytes the stages before it leave (two edits may share a sector).
     let planned = OverlayDisk(base: device.source)
-    for stage in stages {
-      let writes = try inPlaceWrites(
-        planned, layout: device.layout, partition: stage.partition, old: stage.old, new: stage.new,
-        reason: stage.reason)
-      guard !writes.isEmpty else { continue }
-      for write in writes { planned.apply(write.bytes, at: write.offset ?? 0) }
-      steps += writes
-      steps.append(.barrier("\(stage.reason): on the medium before the next step"))
+    for stage in stages where stage.old != stage.new {
+      // One sector changes: written in place (a sector is atomic). Otherwise the file is
+      // rewritten through its FAT, so that a power cut leaves the old file or the new one.
+      if try fitsOneSector(
+        planned, layout: device.layout, partition: stage.partition, old: stage.old, new: stage.new)
+      {
+        let writes = try inPlaceWrites(
+          planned, layout: device.layout, partition: stage.partition, old: stage.old, new: stage.new,
+          reason: stage.reason)
+        for write in writes { planned.apply(write.bytes, at: write.offset ?? 0) }
+        steps += writes
+        steps.append(.barrier("\(stage.reason): on the medium before the next step"))
+      } else {
+        let rewrite = try rewriteSteps(
+          planned, layout: device.layout, partition: stage.partition, old: stage.old, new: stage.new,
+          reason: stage.reason)
+        for write in rewrite where write.kind == .write { planned.apply(write.bytes, at: write.offset ?? 0) }
+        steps += rewrite
+      }
     }
     return try finish(command: command, device: device, steps: steps, force: force, notes: notes)
   }

@@ -1,5 +1,9 @@
 extension Span where Element == UInt8 {
   /// The little-endian integer at `offset`, or `nil` if it would run past the end.
+  ///
+  /// Inlinable so that callers in other modules get it specialized for their integer type: the
+  /// generic version costs a witness-table call per byte, which FAT table walks felt.
+  @inlinable
   public func littleEndian<T: FixedWidthInteger>(_: T.Type = T.self, at offset: Int) -> T? {
     let size = T.bitWidth / 8
     guard offset >= 0, size <= count - offset else { return nil }
@@ -11,10 +15,7 @@ extension Span where Element == UInt8 {
   /// The bytes in `range` copied out, or `nil` if the range is not inside the span.
   public func bytes(_ range: Range<Int>) -> [UInt8]? {
     guard range.lowerBound >= 0, range.upperBound <= count else { return nil }
-    var out = [UInt8]()
-    out.reserveCapacity(range.count)
-    for i in range { out.append(self[i]) }
-    return out
+    return extracting(range).withUnsafeBufferPointer { Array($0) }
   }
 
   /// True when every byte in `range` (clamped to the span) is zero.
@@ -31,6 +32,7 @@ extension Span where Element == UInt8 {
 
 extension Array where Element == UInt8 {
   /// The little-endian integer at `offset`, or `nil` if it would run past the end.
+  @inlinable
   public func littleEndian<T: FixedWidthInteger>(_: T.Type = T.self, at offset: Int) -> T? {
     span.littleEndian(T.self, at: offset)
   }

@@ -27,12 +27,17 @@ extension FATVolume {
           offset: base))
     }
     checkDirtyBits(sink)
-    try checkFATCopies(sink)
+    let copies = try differingFATCopies()
+    // Their findings go here, in this order, once the tree walk has said who owns what.
+    let copiesPosition = sink.list.count
     checkFATEntries(sink)
 
     // Walk the tree, marking each cluster with the file that owns it.
     var claims = ClusterOwners(clusterCount: clusterCount)
     try checkTree(sink, claims: &claims)
+    let later = FindingSink()
+    reportFATCopies(copies, later, claims: claims)
+    sink.list.insert(contentsOf: later.list, at: copiesPosition)
 
     // Lost clusters: allocated in the FAT, reachable from no file.
     var lost: UInt32 = 0
@@ -87,19 +92,29 @@ extension FATVolume {
     }
   }
 
-  private func checkFATCopies(_ sink: FindingSink) throws {
+  /// A FAT copy that differs from the first.
+  struct DifferingCopy {
+    var copy: Int
+    var offset: Int64
+    /// First differing byte of the FAT.
+    var at: Int
+    var state: String
+    var firstIntact: Bool
+    /// The data clusters whose entries differ; nil when other bytes differ too (entries 0
+    /// and 1, or bytes past the last entry).
+    var clusters: [UInt32]?
+  }
+
+  private func differingFATCopies() throws -> [DifferingCopy] {
     let boot = bootSector
     let mediaMask = type.entryMask & ~0xF
     func mediaOK(_ value: UInt32?) -> Bool { (value ?? 0) & mediaMask == mediaMask }
     let firstOK = mediaOK(table.rawValue(0))
+    var out: [DifferingCopy] = []
     if !firstOK {
-      sink.append(
-        .error(
-          "badMediaEntry",
-          "FAT 1 entry 0 is 0x\(String(table.rawValue(0) ?? 0, radix: 16)), which is not a media descriptor entry",
-          offset: table.absoluteOffset))
+      out.append(DifferingCopy(copy: 0, offset: 0, at: 0, state: "", firstIntact: false, clusters: nil))
     }
-    guard boot.fatCount > 1 else { return }
+    guard boot.fatCount > 1 else { return out }
     let count = table.bytes.count
     for copy in 1..<boot.fatCount {
       let offset = boot.fatOffset(copy: copy)
@@ -116,11 +131,55 @@ extension FATVolume {
         case (false, true): "the first FAT's media entry is bad"
         case (false, false): "both media entries are bad"
         }
-      sink.append(
-        .error(
-          "fatCopiesDiffer",
-          "FAT \(copy + 1) differs from FAT 1, first at byte \(at) of the FAT (\(state))",
-          offset: absolute(offset) + Int64(at)))
+      // Which entries differ: when only data clusters' entries do, the difference may be
+      // harmless (see `reportFATCopies`).
+      var clusters: [UInt32]? = []
+      if otherTable.rawValue(0) != table.rawValue(0) || otherTable.rawValue(1) != table.rawValue(1) {
+        clusters = nil
+      } else {
+        var c: UInt32 = 2
+        while c <= clusterCount + 1 {
+          if otherTable.rawValue(c) != table.rawValue(c) { clusters?.append(c) }
+          c += 1
+        }
+        // Bytes past the last entry (or a FAT12 half byte) that differ alone.
+        if clusters?.isEmpty == true { clusters = nil }
+      }
+      out.append(
+        DifferingCopy(copy: copy, offset: offset, at: at, state: state, firstIntact: firstOK, clusters: clusters))
+    }
+    return out
+  }
+
+  /// The findings for FAT copies that differ. A difference only in the entries of clusters
+  /// that no file owns (by the first FAT, which is the one read) changes nothing that is read:
+  /// a write interrupted between two copies, as a power cut during an allocation leaves, which
+  /// fsck.fat repairs by copying the first FAT over. That is a warning, like the lost clusters
+  /// it comes with; any other difference is an error.
+  private func reportFATCopies(_ copies: [DifferingCopy], _ sink: FindingSink, claims: ClusterOwners) {
+    for difference in copies {
+      if difference.copy == 0 {
+        sink.append(
+          .error(
+            "badMediaEntry",
+            "FAT 1 entry 0 is 0x\(String(table.rawValue(0) ?? 0, radix: 16)), which is not a media descriptor entry",
+            offset: table.absoluteOffset))
+        continue
+      }
+      let message =
+        "FAT \(difference.copy + 1) differs from FAT 1, first at byte \(difference.at) of the FAT (\(difference.state))"
+      let offset = absolute(difference.offset) + Int64(difference.at)
+      if difference.firstIntact, let clusters = difference.clusters,
+        clusters.allSatisfy({ claims.owners[Int($0)] == 0 })
+      {
+        sink.append(
+          .warning(
+            "fatCopiesDiffer",
+            message + "; only in the entries of \(clusters.count) cluster(s) no file owns, so nothing read changes",
+            offset: offset))
+      } else {
+        sink.append(.error("fatCopiesDiffer", message, offset: offset))
+      }
     }
   }
 

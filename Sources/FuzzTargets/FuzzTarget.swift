@@ -54,7 +54,36 @@ extension FuzzTarget {
     _ = LoaderReplay.run(banks.map(\.candidate))
   }
 
-  static func fat(_ bytes: [UInt8]) {
+  /// Most clusters a fuzzed volume keeps (`boundedVolume`).
+  static let maximumFuzzedClusters: UInt32 = 8192
+
+  /// The input with its boot sector's total sector count lowered so that the volume has at
+  /// most `maximumFuzzedClusters` clusters; any other input unchanged.
+  ///
+  /// The FAT checks, the allocation map and the lost-cluster count each walk every cluster the
+  /// boot sector declares: a bank seed (64 Ki clusters) cost milliseconds per execution
+  /// whatever the fuzzer changed. The type does not depend on the count here (FAT32 is
+  /// `BPB_FATSz16 == 0`, FAT12 below 4085 clusters), so FAT12, FAT16 and FAT32 volumes all
+  /// stay in reach, with their FATs, directories and files where the input put them.
+  static func boundedVolume(_ bytes: [UInt8]) -> [UInt8] {
+    guard bytes.count >= 512, let boot = try? BootSector(parsing: bytes.span.extracting(0..<512), at: 0),
+      boot.clusterCount > maximumFuzzedClusters
+    else { return bytes }
+    let rootSectors = (boot.rootEntryCount * 32 + boot.bytesPerSector - 1) / boot.bytesPerSector
+    let dataStart = boot.reservedSectors + boot.fatCount * Int(boot.sectorsPerFAT) + rootSectors
+    let total = dataStart + Int(maximumFuzzedClusters) * boot.sectorsPerCluster
+    var bounded = bytes
+    if boot.totalSectors16 != 0, total <= Int(UInt16.max) {
+      bounded.storeLittleEndian(UInt16(total), at: 0x13)
+    } else {
+      bounded.storeLittleEndian(UInt16(0), at: 0x13)
+      bounded.storeLittleEndian(UInt32(total), at: 0x20)
+    }
+    return bounded
+  }
+
+  static func fat(_ input: [UInt8]) {
+    let bytes = boundedVolume(input)
     let image = MemoryImage(bytes, name: "fuzz")
     if let volume = try? FATVolume(source: image) {
       _ = try? volume.check()

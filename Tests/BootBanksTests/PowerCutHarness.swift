@@ -79,6 +79,60 @@ enum WriteFixture {
 
   static let mtoolsAvailable = hasTool("mtype") && hasTool("mcopy")
 
+  /// A copy of `image` with every bank's boot.cfg passed through `transform` (with mtools);
+  /// nil without mtools or the fixture.
+  static func edited(
+    _ image: String, as name: String, in dir: ScratchDirectory, _ transform: (String) -> String
+  ) throws -> String? {
+    guard mtoolsAvailable, let url = TestPaths.fixture(image), let (source, layout) = try open(image) else {
+      return nil
+    }
+    let path = dir.path(name)
+    guard try run("cp", ["--sparse=always", url.path, path]).status == 0 else { return nil }
+    let banks = try BankStatus.read(from: source, layout: layout).choice.banks.filter { $0.config != nil }
+    for bank in banks {
+      guard let partition = layout.partition(bank.partition) else { return nil }
+      let spec = "\(path)@@\(partition.offsetBytes)"
+      let old = try run("mtype", ["-i", spec, "::/boot.cfg"]).text
+      let file = dir.path("\(name)-\(bank.partition).cfg")
+      try transform(old).write(toFile: file, atomically: true, encoding: .utf8)
+      guard try run("mcopy", ["-o", "-i", spec, file, "::/boot.cfg"]).status == 0 else { return nil }
+    }
+    return path
+  }
+
+  /// Fixtures whose banks' `bootstate=` line lies past byte 512 (behind a long comment), where
+  /// the loader's writer cannot find it: what `mark --rewrite` is for.
+  static func lateBootstate(in dir: ScratchDirectory) throws -> [String] {
+    var out = ["esxi7-bootstate-late-valid.img", "esxi7-no-bootstate.img"].filter { TestPaths.fixture($0) != nil }
+    for image in ["esxi7.img", "esxi7-4kn.img", "esxi7-three-banks.img", "esxi-mbr.img"] {
+      let made = try edited(image, as: "late-\(image)", in: dir) { text in
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let at = lines.firstIndex(where: { $0.hasPrefix("bootstate=") }) else { return text }
+        let line = lines.remove(at: at)
+        let end = lines.last == "" ? lines.count - 1 : lines.count
+        lines.insert(contentsOf: ["# " + String(repeating: "x", count: 600), line], at: end)
+        return lines.joined(separator: "\n")
+      }
+      if let made { out.append(made) }
+    }
+    return out
+  }
+
+  /// Fixtures whose banks all have `updated=9`, so that raising one gains a digit.
+  static func updatedNine(in dir: ScratchDirectory) throws -> [String] {
+    var out: [String] = []
+    for image in ["esxi7.img", "esxi7-4kn.img", "esxi7-three-banks.img", "esxi-mbr.img", "esxi6.img"] {
+      let made = try edited(image, as: "nine-\(image)", in: dir) { text in
+        text.split(separator: "\n", omittingEmptySubsequences: false).map {
+          $0.hasPrefix("updated=") ? "updated=9" : String($0)
+        }.joined(separator: "\n")
+      }
+      if let made { out.append(made) }
+    }
+    return out
+  }
+
   /// A copy of esxi7.img whose banks' boot.cfg spans three sectors, as real ones do (a long
   /// comment line before `build=`), so `bootstate` and `updated` lie in different sectors.
   /// Made with mtools; nil without them or the fixture.
