@@ -236,21 +236,21 @@ struct SyncPlannerTests {
     for patches in states {
       count += 1
       let disk = PowerCut.apply(patches, to: done.base)
-      let where_ = "\(label) state \(count) [\(patches.count) writes]"
+      let place = "\(label) state \(count) [\(patches.count) writes]"
       for patch in patches where inside(sourcePartition, patch.offset) {
-        #expect(allowed.contains(patch.offset), "\(where_): the source partition written at \(patch.offset)")
+        #expect(allowed.contains(patch.offset), "\(place): the source partition written at \(patch.offset)")
       }
       let choice = try WritePlanner.choice(of: disk, sectorSize: sectorSize)
       guard let next = choice.next else {
-        Issue.record("\(where_): no bank boots")
+        Issue.record("\(place): no bank boots")
         continue
       }
-      #expect(next == done.plan.before.next || next == done.plan.after.next, "\(where_): boots \(next)")
+      #expect(next == done.plan.before.next || next == done.plan.after.next, "\(place): boots \(next)")
       // The target counts as a bank only when it is complete.
       if choice.banks.contains(where: { $0.partition == done.target }) {
         let now = try disk.read(
           Int64(targetPartition.offsetBytes)..<Int64(targetPartition.offsetBytes + targetPartition.sizeBytes))
-        #expect(now == complete, "\(where_): the loader sees the target before it is complete")
+        #expect(now == complete, "\(place): the loader sees the target before it is complete")
       }
       // The bank that boots verifies: its bytes are either untouched or complete, so the
       // verdict is cached by which of those it is.
@@ -261,7 +261,7 @@ struct SyncPlannerTests {
         let found = try BankVerifier.verify(disk, layout: done.layout).banks.first { $0.partition == next }?.verdict
         verdicts[key] = found ?? .broken
       }
-      #expect(verdicts[key] != .broken, "\(where_): partition \(next) does not verify")
+      #expect(verdicts[key] != .broken, "\(place): partition \(next) does not verify")
     }
     return count
   }
