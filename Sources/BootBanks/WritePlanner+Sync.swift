@@ -98,6 +98,9 @@ extension WritePlanner {
         targetNumber = device.status.choice.altbootbank?.partition ?? sourceNumber
       }
     }
+    if isSystemPartition(device, targetNumber) {
+      return try refuse("partition \(targetNumber) is the EFI system partition, not a bank")
+    }
     if sameDevice && targetNumber == sourceNumber {
       return try refuse("the source and the target are the same partition (\(sourceNumber))")
     }
@@ -327,10 +330,18 @@ extension WritePlanner {
   /// The partitions of a device shaped like banks: counted banks, and the slots the loader
   /// scans that hold a FAT volume or once held one (magic, boot.cfg), in partition order.
   static func bankPartitions(_ device: Device) -> [Int] {
-    let counted = device.status.choice.banks.filter { $0.uuid != nil || $0.config != nil }.map(\.partition)
+    let counted = device.status.choice.banks.filter { $0.config != nil && !isSystemPartition(device, $0.partition) }
+      .map(\.partition)
     if counted.count >= 2 { return counted }
     // A damaged or zeroed bank: the ESXi layout's bank slots are partitions 5 and 6.
-    return Array(Set(counted + [5, 6].filter { device.layout.partition($0) != nil })).sorted()
+    let slots = [5, 6].filter { device.layout.partition($0) != nil && !isSystemPartition(device, $0) }
+    return Array(Set(counted + slots)).sorted()
+  }
+
+  /// True for the EFI system partition (by GPT type or MBR type 0xEF): never a sync target.
+  static func isSystemPartition(_ device: Device, _ number: Int) -> Bool {
+    guard let partition = device.layout.partition(number) else { return false }
+    return partition.typeGUID?.description.uppercased() == PartitionType.efiSystem || partition.mbrType == 0xEF
   }
 
   static func sourcePartitionSlice(_ device: Device, _ number: Int) throws -> SourceSlice {
