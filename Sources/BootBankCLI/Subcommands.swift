@@ -18,6 +18,7 @@ extension BootBankCommand {
     Mark.self,
     SetNext.self,
     Rollback.self,
+    Sync.self,
     Undo.self,
     Restore.self,
     RepairGPT.self,

@@ -28,7 +28,7 @@ enum WriteExitStatus: Int32 {
 
   /// The same block in the root command's help, beside the reading commands' statuses.
   static let rootHelpText = helpText.replacingOccurrences(
-    of: "Exit status:", with: "Exit status of mark, set-next, rollback, repair-gpt, undo and restore:")
+    of: "Exit status:", with: "Exit status of mark, set-next, rollback, sync, repair-gpt, undo and restore:")
 
   var code: ExitCode { ExitCode(rawValue) }
 }
