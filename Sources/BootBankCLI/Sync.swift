@@ -8,7 +8,7 @@ struct Sync: ReportingCommand {
   static let configuration = CommandConfiguration(
     commandName: "sync",
     abstract: "Make a bank a file-by-file copy of a good bank, safe against a power cut at any instant.",
-    usage: "bootbank sync <target> [--from <bank>] [--to <bank>] [--source <other>] [--make-next | --trial] [options]",
+    usage: "bootbank sync <target> [--from <bank>] [--to <bank>] [options]",
     discussion: """
       By default copies the bank that boots next to the other bank of the same device. File by file, never a raw partition copy: the target keeps its boot sector (serial, label, geometry), its VMware UUID and its volume label; its FATs, directories and files are written anew, files contiguous in the source's order, with their names, attributes and timestamps. boot.cfg is written as ESXi writes it (bootstate= first), with updated/bootstate chosen so that the source stays the bank that boots next and the target becomes its valid fallback (when the source has updated=1 and the target is scanned first, the source's updated is raised by a one-digit in-place write, and the plan says so). --make-next makes the target boot next; --trial makes it boot next once (bootstate 1), the current bank staying the fallback.
 
